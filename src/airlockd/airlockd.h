@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "common/error.h"
+#include "runtime/runtime.h"
+
+#define AIRLOCKD_DEFAULT_STATE_DIR "/var/lib/airlock"
+
+struct run_opts {
+        const char *state_dir;
+        const char *image;
+        struct rt_limits limits;
+        enum rt_profile profile;
+        const char *user;
+        const char *workdir;
+        const char **env; /* KEY=VALUE, count in n_env */
+        int n_env;
+        bool interactive;
+        bool tty;
+        char **argv; /* the command, NULL-terminated */
+};
+
+/* options.c: parse "run" arguments (argv[0] is "run"). Pure, unit-tested. */
+int airlockd_parse_run(int argc, char **argv, struct run_opts *ret, struct al_error *err);
+void airlockd_run_opts_free(struct run_opts *o);
+void airlockd_usage(FILE *f);
+
+/* run.c */
+int airlockd_run(const struct run_opts *o);
+/* image.c */
+int airlockd_image(int argc, char **argv, const char *state_dir);

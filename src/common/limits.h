@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Every size that a client or a sandbox controls is capped here, and only here. */
+#pragma once
+
+/* Channel between airlockd and airlock-init (src/common/chan.h). */
+#define AL_CHAN_MAX_PAYLOAD (256u * 1024u)   /* one frame's payload */
+#define AL_CHAN_DATA_CHUNK (64u * 1024u)     /* stdout/stderr/stdin chunk */
+#define AL_CHAN_WINDOW (1024u * 1024u)       /* unacknowledged output bytes per stream */
+#define AL_CHAN_MAX_QUEUE (4u * 1024u * 1024u) /* bytes queued toward one peer */
+#define AL_MAX_PROCS 256                     /* live processes airlock-init tracks */
+
+/* Spawn requests. */
+#define AL_MAX_ARGS 4096
+#define AL_MAX_ENV 4096
+#define AL_MAX_ARG_LEN (128u * 1024u)
+#define AL_MAX_PATH 4096
+#define AL_MAX_ERRMSG 512
+
+/* Sandbox resources, as accepted from the command line or a client. */
+#define AL_MIN_MEMORY (32ull << 20)
+#define AL_MAX_MEMORY (64ull << 30)
+#define AL_MIN_DISK (16ull << 20)
+#define AL_MAX_DISK (1ull << 40)
+#define AL_MAX_CPUS 64
+#define AL_MIN_PIDS 8
+#define AL_MAX_PIDS 65536
+#define AL_SHM_SIZE (64ull << 20) /* /dev/shm, charged to the memory cgroup */
+
+/* Defaults. */
+#define AL_DEFAULT_MEMORY (512ull << 20)
+#define AL_DEFAULT_DISK (10ull << 30)
+#define AL_DEFAULT_CPUS 2
+#define AL_DEFAULT_PIDS 1024
+#define AL_NOFILE 4096
+
+/* Host uid ranges: slot N owns [AL_UID_BASE + N * AL_UID_RANGE, +AL_UID_RANGE). */
+#define AL_UID_BASE 1000000000u
+#define AL_UID_RANGE 65536u
+#define AL_MAX_SLOTS 4096u
+
+/* /etc/passwd and /etc/group as read by airlock-init. */
+#define AL_MAX_PASSWD_BYTES (1u << 20)

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* airlock-init: PID 1 of every sandbox. One poll loop owns the channel to
+ * airlockd (fd 3), the signalfd and every child's pipes. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/buf.h"
+#include "common/chan.h"
+#include "common/limits.h"
+
+#define INIT_CHAN_FD 3
+
+struct init_user {
+        uid_t uid;
+        gid_t gid;
+        char name[64];
+        char home[AL_MAX_PATH];
+        char shell[AL_MAX_PATH];
+};
+
+struct init_proc {
+        bool used;
+        uint32_t id;     /* airlockd's id */
+        pid_t pid;       /* also the process group id */
+        bool main;       /* its end ends the sandbox */
+        bool tty;
+        int in_fd;       /* stdin pipe or pty master; -1 when closed */
+        int out_fd;      /* stdout pipe or pty master */
+        int err_fd;      /* stderr pipe; -1 with a pty */
+        struct al_buf in_q;  /* stdin bytes waiting for the pipe */
+        bool in_eof;         /* close stdin once in_q drains */
+        uint32_t credit;     /* output bytes we may still send */
+        bool reaped;
+        int status;
+        int64_t reaped_at_ms;
+};
+
+struct init_state {
+        int chan;
+        bool chan_dead;
+        struct al_buf out;  /* frames toward airlockd */
+        struct al_buf in;   /* bytes from airlockd */
+        struct init_proc procs[AL_MAX_PROCS];
+        bool shutting_down;
+        bool strict;        /* started without privileges: cannot switch users */
+};
+
+/* user.c */
+int init_user_lookup(const char *name_or_uid, struct init_user *ret);
+
+/* proc.c */
+int init_proc_spawn(struct init_state *st, uint32_t id, const uint8_t *json, size_t len);
+struct init_proc *init_proc_find(struct init_state *st, uint32_t id);
+void init_proc_close_fds(struct init_proc *p);
+void init_proc_release(struct init_proc *p);
+
+/* main.c */
+int64_t init_now_ms(void);
+void init_send(struct init_state *st, uint16_t type, uint32_t id, const void *p, size_t n);
+void init_send_error(struct init_state *st, uint32_t id, int code, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));

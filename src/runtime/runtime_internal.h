@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Cross-file functions inside runtime/. Names ending in _child run in the
+ * cloned child (host root, new namespaces, before airlock-init is executed);
+ * names ending in _parent run in airlockd and act on the child. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "common/error.h"
+#include "runtime.h"
+
+#define RT_SC_MAX_AF 46 /* AF_MAX on 6.x kernels */
+#define RT_SANDBOX_GID_TTY 5
+#define RT_APP_UID 1000
+
+/* What the child needs, prepared by the parent before clone. */
+struct rt_child_args {
+        const struct rt_config *cfg;
+        char image_root[PATH_MAX]; /* <state>/images/<name>/rootfs */
+        char staging[PATH_MAX];    /* <state>/mnt: an empty directory */
+        char loop_dev[64];         /* the upper layer's block device */
+        uid_t uid_base;
+        int userns_fd;
+        int sync_fd; /* child end: SOCK_SEQPACKET to the parent */
+        int chan_fd; /* child end: becomes fd 3 of airlock-init */
+};
+
+/* Error report from child to parent over the sync socket. */
+struct rt_sync_msg {
+        int code; /* 0 = go / ok, else positive errno */
+        char msg[AL_MAX_ERRMSG];
+};
+
+/* slot.c: a private host uid range per live sandbox */
+int rt_slot_acquire(const char *state_dir, unsigned *ret_slot, int *ret_lock_fd,
+                    struct al_error *err);
+
+/* userns.c */
+int rt_userns_open_parent(uid_t base, enum rt_profile profile, int *ret_fd, struct al_error *err);
+
+/* disk.c */
+int rt_disk_attach_parent(const char *state_dir, const char *id, uint64_t bytes,
+                          char ret_dev[64], int *ret_loop_fd, struct al_error *err);
+
+/* mounts.c */
+int rt_rootfs_setup_child(const struct rt_child_args *a, struct al_error *err);
+
+/* security.c: capabilities, Landlock, rlimits */
+int rt_caps_drop_child(enum rt_profile profile, struct al_error *err);
+int rt_landlock_abi(void);
+int rt_landlock_child(struct al_error *err);
+int rt_loopback_up_child(struct al_error *err);
+
+const struct rt_cgroup_roots *rt_cgroup_roots_get(void);
+
+/* seccomp.c */
+int rt_seccomp_build(void **ret_ctx);
+int rt_seccomp_install_child(struct al_error *err);
+
+/* child.c */
+int rt_child_main(void *arg);

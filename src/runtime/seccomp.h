@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The sandbox's seccomp policy, as data. The same table builds the filter
+ * (seccomp.c) and drives the probes that check it (tests/security), so the
+ * two cannot drift apart. */
+#pragma once
+
+#include <stddef.h>
+
+enum rt_sc_action {
+        RT_SC_ALLOW,      /* plain allow */
+        RT_SC_EPERM,      /* known-dangerous: EPERM */
+        RT_SC_ENOSYS,     /* pretend it does not exist (clone3: libc falls back to clone) */
+        RT_SC_CONDITIONAL, /* argument rules in seccomp.c decide */
+};
+
+struct rt_sc_entry {
+        const char *name;
+        enum rt_sc_action action;
+};
+
+/* Unknown syscalls, and every number not in this table, get ENOSYS. Foreign
+ * ABIs (i386, x32) kill the process. */
+extern const struct rt_sc_entry rt_sc_table[];
+extern const size_t rt_sc_table_len;
+
+const struct rt_sc_entry *rt_sc_lookup(const char *name);

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Host uid ranges. Slot N owns AL_UID_RANGE ids from AL_UID_BASE + N *
+ * AL_UID_RANGE; a slot is taken while its lock file is flock()ed, so a crashed
+ * holder releases it with its last fd and two live sandboxes never share one. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "runtime_internal.h"
+
+int rt_slot_acquire(const char *state_dir, unsigned *ret_slot, int *ret_lock_fd,
+                    struct al_error *err)
+{
+        char dir[PATH_MAX], path[PATH_MAX + 32];
+        unsigned start = 0;
+
+        snprintf(dir, sizeof(dir), "%s/slots", state_dir);
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                return al_error_set(err, errno, "create %s", dir);
+        /* Start at a random slot so concurrent starts rarely collide. */
+        if (getrandom(&start, sizeof(start), 0) != sizeof(start))
+                start = (unsigned)getpid();
+        for (unsigned i = 0; i < AL_MAX_SLOTS; i++) {
+                unsigned slot = (start + i) % AL_MAX_SLOTS;
+                int fd;
+
+                snprintf(path, sizeof(path), "%s/%u", dir, slot);
+                fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (fd < 0)
+                        return al_error_set(err, errno, "open slot lock %s", path);
+                if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+                        *ret_slot = slot;
+                        *ret_lock_fd = fd;
+                        return 0;
+                }
+                close(fd);
+        }
+        return al_error_setx(err, EAGAIN, "all %u sandbox uid ranges are in use", AL_MAX_SLOTS);
+}
