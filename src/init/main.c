@@ -388,6 +388,13 @@ int main(void)
         uint8_t hello[4];
         int sfd;
 
+        /* It kills every process it can see when the sandbox ends: outside a
+         * pid namespace of its own that would be the host's. */
+        if (getpid() != 1) {
+                fputs("airlock-init: runs only as PID 1 of a sandbox (start it with airlockd)\n",
+                      stderr);
+                return 2;
+        }
         /* Nothing in the sandbox may ptrace or read the memory of PID 1. */
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         st.chan = INIT_CHAN_FD;
@@ -397,7 +404,7 @@ int main(void)
         al_buf_init(&st.out, AL_CHAN_MAX_QUEUE);
         al_buf_init(&st.in, AL_CHAN_HDR + AL_CHAN_MAX_PAYLOAD + 65536);
         for (int i = 0; i < AL_MAX_PROCS; i++)
-                init_proc_release(&st.procs[i]);
+                st.procs[i] = (struct init_proc){ .in_fd = -1, .out_fd = -1, .err_fd = -1 };
         sfd = setup_signals();
         if (sfd < 0)
                 return 1;

@@ -124,15 +124,17 @@ static int env_complete(struct spawn_req *rq)
         if (!v)
                 return -ENOMEM;
         rq->envp = v;
+        v[n] = NULL;
         for (size_t i = 0; i < extra; i++) {
                 char *eq = strchr(buf[i], '=');
                 *eq = '\0';
                 bool have = env_has(v, buf[i]);
                 *eq = '=';
-                if (!have)
+                if (!have) {
                         v[n++] = strdup(buf[i]);
+                        v[n] = NULL;
+                }
         }
-        v[n] = NULL;
         return 0;
 }
 

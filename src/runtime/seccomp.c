@@ -115,9 +115,7 @@ static int add_table(scmp_filter_ctx ctx)
                 case RT_SC_EPERM:
                         act = SCMP_ACT_ERRNO(EPERM);
                         break;
-                case RT_SC_ENOSYS:
-                        act = SCMP_ACT_ERRNO(ENOSYS);
-                        break;
+                case RT_SC_ENOSYS: /* that is the default action already */
                 default:
                         continue;
                 }
