@@ -169,7 +169,8 @@ static int read_chan(struct relay *rl)
         struct al_frame f;
         long used;
 
-        if (n == 0) {
+        /* A reset is airlock-init exiting with our last acks unread. */
+        if (n == 0 || (n < 0 && errno == ECONNRESET)) {
                 rl->chan_eof = true;
                 return 0;
         }

@@ -84,11 +84,6 @@ static int lock_down_child(const struct rt_child_args *a, struct al_error *err)
                 r = rt_seccomp_install_child(err);
         if (r >= 0)
                 r = rt_caps_drop_child(a->cfg->profile, err);
-        if (r >= 0 && strict) {
-                if (setresgid(RT_APP_UID, RT_APP_UID, RT_APP_UID) < 0 ||
-                    setresuid(RT_APP_UID, RT_APP_UID, RT_APP_UID) < 0)
-                        r = al_error_set(err, errno, "become the app user");
-        }
         return r;
 }
 

@@ -48,8 +48,10 @@ static int add_socket_rules(scmp_filter_ctx ctx)
                 r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
                                      SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
                                      SCMP_A2(SCMP_CMP_EQ, NETLINK_ROUTE));
+        /* EPROTONOSUPPORT, not EPERM: sudo and PAM treat an audit socket they
+         * cannot have as "no audit here" only for this kind of error. */
         if (r == 0)
-                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 2,
+                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPROTONOSUPPORT), SCMP_SYS(socket), 2,
                                      SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
                                      SCMP_A2(SCMP_CMP_NE, NETLINK_ROUTE));
         for (size_t i = 0; r == 0 && i < ARRAY_SIZE(inet); i++) {

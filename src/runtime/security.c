@@ -48,6 +48,12 @@ int rt_caps_drop_child(enum rt_profile profile, struct al_error *err)
         }
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
                 return al_error_set(err, errno, "clear ambient capabilities");
+        /* Strict: become the app user while CAP_SETUID is still held; the
+         * kernel clears every capability set on the way. */
+        if (profile == RT_PROFILE_STRICT &&
+            (setresgid(RT_APP_UID, RT_APP_UID, RT_APP_UID) < 0 ||
+             setresuid(RT_APP_UID, RT_APP_UID, RT_APP_UID) < 0))
+                return al_error_set(err, errno, "become the app user");
         caps = cap_init();
         if (!caps)
                 return al_error_set(err, errno, "cap_init");

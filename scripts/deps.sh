@@ -1,0 +1,24 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Install what Airlock needs to build, run and test, from Debian's packages
+# and (for the JavaScript test tooling) npm. Safe to run again.
+set -euo pipefail
+
+packages=(
+        build-essential meson ninja-build pkg-config clang
+        libseccomp-dev libcap-dev libjansson-dev libcmocka-dev
+        libevent-dev libssl-dev libmnl-dev libnftables-dev nftables
+        libsqlite3-dev libssh-dev libwslay-dev libhttp-parser-dev
+        mmdebstrap e2fsprogs bubblewrap util-linux iproute2 procps
+        nodejs npm ca-certificates
+)
+missing=()
+for p in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+        echo "installing: ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
