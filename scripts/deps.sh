@@ -10,8 +10,12 @@ packages=(
         libevent-dev libssl-dev libmnl-dev libnftables-dev nftables
         libsqlite3-dev libssh-dev libwslay-dev libhttp-parser-dev
         mmdebstrap e2fsprogs bubblewrap util-linux iproute2 procps
-        nodejs npm ca-certificates
+        ca-certificates
 )
+# Node.js may come from elsewhere than Debian (it bundles npm then): only ask
+# Debian for it when there is none.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

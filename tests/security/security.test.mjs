@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: Apache-2.0
+// The security suite: the static probe (sbxprobe) runs inside sandboxes of
+// both profiles and must pass every check; run on the host as a negative
+// control (SEC-63) it must fail the checks that only a sandbox passes. The
+// host-side oracles (modules, core_pattern, canaries, uid ranges) live here.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, existsSync } from "node:fs";
+import { spawnSync, spawn } from "node:child_process";
+import net from "node:net";
+import path from "node:path";
+import { BUILD, run, sh, runAsync, sleep } from "../e2e/helpers.mjs";
+
+const PROBE = path.join(BUILD, "tests/security/sbxprobe");
+const probe = readFileSync(PROBE);
+
+function runProbe(profile, env = {}) {
+  const opts = ["-i", "--profile", profile];
+  for (const [k, v] of Object.entries(env)) opts.push("--env", `${k}=${v}`);
+  return run(opts, ["sh", "-c", `cat > /tmp/sbxprobe && chmod +x /tmp/sbxprobe && exec /tmp/sbxprobe --expect-profile ${profile}`], { input: probe });
+}
+
+function tap(out) {
+  const lines = out.split("\n");
+  return {
+    failed: lines.filter((l) => l.startsWith("not ok")),
+    passed: lines.filter((l) => l.startsWith("ok")),
+    summary: lines.find((l) => /^\d+ passed, \d+ failed$/.test(l)),
+  };
+}
+
+for (const profile of ["default", "strict"]) {
+  test(`sbxprobe passes every check inside a ${profile} sandbox`, () => {
+    const modulesBefore = readFileSync("/proc/modules", "utf8");
+    const corePattern = readFileSync("/proc/sys/kernel/core_pattern", "utf8");
+    const r = runProbe(profile);
+    const t = tap(r.stdout);
+    console.log(`# ${profile}: ${t.summary}`);
+    assert.ok(t.summary, `probe printed no summary: ${r.stdout.slice(-500)} ${r.stderr}`);
+    assert.deepEqual(t.failed, [], `failed checks in ${profile}`);
+    assert.ok(t.passed.length >= 40, `only ${t.passed.length} checks ran`);
+    assert.equal(r.code, 0);
+    // SEC-17: no module was loaded by autoload; SEC-13: core_pattern unchanged.
+    assert.equal(readFileSync("/proc/modules", "utf8"), modulesBefore);
+    assert.equal(readFileSync("/proc/sys/kernel/core_pattern", "utf8"), corePattern);
+  });
+}
+
+test("SEC-63: the probe fails its checks when run unsandboxed (negative control)", () => {
+  const r = spawnSync(PROBE, ["--expect-profile", "strict"], { timeout: 60000 });
+  const t = tap(r.stdout.toString());
+  assert.ok(t.summary, "probe printed no summary on the host");
+  assert.notEqual(r.status, 0);
+  const ids = new Set(t.failed.map((l) => /SEC-\d+/.exec(l)?.[0]));
+  for (const id of ["SEC-01", "SEC-04", "SEC-05", "SEC-10", "SEC-16", "SEC-26"])
+    assert.ok(ids.has(id), `${id} should fail on the host; failed: ${[...ids].join(" ")}`);
+});
+
+test("SEC-01: concurrent sandboxes get distinct, non-root host uid ranges", async () => {
+  const runs = Array.from({ length: 4 }, () =>
+    runAsync([], ["sh", "-c", "cat /proc/self/uid_map; sleep 1"]).done);
+  const maps = (await Promise.all(runs)).map((r) => r.stdout.trim().split(/\s+/).map(Number));
+  const bases = maps.map((m) => m[1]);
+  for (const m of maps) {
+    assert.equal(m[0], 0);
+    assert.ok(m[1] >= 1000000000, `host uid ${m[1]} is in the sandbox range`);
+    assert.equal(m[2], 65536);
+  }
+  assert.equal(new Set(bases).size, bases.length, `uid bases repeat: ${bases}`);
+});
+
+test("SEC-25: kill -9 -1 from sandbox root ends only that sandbox", async () => {
+  const canary = spawn("sleep", ["30"]);
+  const sibling = runAsync([], ["sh", "-c", "sleep 4; echo sibling-alive"]);
+  await sleep(500);
+  const r = sh("sudo kill -9 -1; sleep 2; echo not-reached");
+  assert.doesNotMatch(r.stdout, /not-reached/);
+  assert.equal(canary.exitCode, null, "host canary survived");
+  const s = await sibling.done;
+  assert.match(s.stdout, /sibling-alive/);
+  canary.kill();
+});
+
+test("SEC-27: the host's loopback is not the sandbox's", async () => {
+  let hits = 0;
+  const server = net.createServer((c) => { hits++; c.destroy(); });
+  await new Promise((res) => server.listen(0, "127.0.0.1", res));
+  const port = server.address().port;
+  const r = sh(`python3 -c "
+import socket
+try:
+    socket.create_connection(('127.0.0.1', ${port}), timeout=3); print('connected')
+except OSError as e: print('refused', e.errno)"`);
+  server.close();
+  assert.match(r.stdout, /refused/);
+  assert.equal(hits, 0, "the host canary saw no connection");
+});
+
+test("SEC-55/SEC-62: no sandbox sees another's files, before or after it", async () => {
+  const a = runAsync([], ["sh", "-c", "echo secret > /tmp/canary-a; echo secret > /dev/shm/canary-a; sleep 3"]);
+  await sleep(800);
+  const b = sh("ls /tmp/canary-a /dev/shm/canary-a 2>&1; find / -xdev -name 'canary-a' 2>/dev/null; echo done");
+  assert.match(b.stdout, /No such file or directory/);
+  assert.doesNotMatch(b.stdout, /^\/.*canary-a$/m);
+  await a.done;
+  const c = sh("ls /tmp/canary-a /dev/shm/canary-a 2>&1 | grep -c 'No such'");
+  assert.equal(c.stdout.trim(), "2", "residue from an earlier sandbox");
+});
+
+test("SEC-14/SEC-58: host paths do not exist inside", () => {
+  const r = sh("ls /var/lib/airlock 2>&1; ls /proc/1/root/var/lib/airlock 2>&1; echo end");
+  assert.doesNotMatch(r.stdout, /images|slots|disks/);
+});
