@@ -8,6 +8,10 @@ build=$(realpath "${1:-build}")
 state_dir=${2:-/var/lib/airlock}
 cd "$(dirname "$0")/.."
 
+echo "== static checks"
+tests/lint-privileged.sh
+lint=$?
+
 echo "== unit tests (cmocka)"
 meson test -C "$build" --suite unit --print-errorlogs
 unit=$?
@@ -17,4 +21,4 @@ AIRLOCK_BUILD=$build AIRLOCK_STATE_DIR=$state_dir \
         node --test --test-concurrency=1 tests/e2e/*.test.mjs tests/security/*.test.mjs
 e2e=$?
 
-[ $unit -eq 0 ] && [ $e2e -eq 0 ]
+[ $lint -eq 0 ] && [ $unit -eq 0 ] && [ $e2e -eq 0 ]
