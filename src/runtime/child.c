@@ -69,19 +69,38 @@ static int set_rlimits_child(struct al_error *err)
         return 0;
 }
 
+/* The parent compiles the filter while we build the filesystem, and sends
+ * it as one packet. */
+static int recv_filter_child(int sync_fd, uint8_t *buf, size_t *len, struct al_error *err)
+{
+        ssize_t n;
+
+        do
+                n = recv(sync_fd, buf, RT_SECCOMP_MAX_BPF, 0);
+        while (n < 0 && errno == EINTR);
+        if (n <= 0)
+                return al_error_setx(err, ECANCELED, "parent sent no seccomp filter");
+        *len = (size_t)n;
+        return 0;
+}
+
 static int lock_down_child(const struct rt_child_args *a, struct al_error *err)
 {
         bool strict = a->cfg->profile == RT_PROFILE_STRICT;
+        static uint8_t bpf[RT_SECCOMP_MAX_BPF];
+        size_t bpf_len = 0;
         int r;
 
         if (strict && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return al_error_set(err, errno, "set no_new_privs");
-        r = rt_landlock_child(err);
+        r = recv_filter_child(a->sync_fd, bpf, &bpf_len, err);
+        if (r >= 0)
+                r = rt_landlock_child(err);
         /* Without no_new_privs, loading the filter needs CAP_SYS_ADMIN in the
          * sandbox's user namespace, so the filter goes in before the
          * capabilities are dropped; nothing after it is a filtered call. */
         if (r >= 0)
-                r = rt_seccomp_install_child(err);
+                r = rt_seccomp_install_child(bpf, bpf_len, err);
         if (r >= 0)
                 r = rt_caps_drop_child(a->cfg->profile, err);
         return r;

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "cgroup.h"
@@ -56,8 +58,10 @@ int rt_loopback_up_child(struct al_error *err);
 const struct rt_cgroup_roots *rt_cgroup_roots_get(void);
 
 /* seccomp.c */
+#define RT_SECCOMP_MAX_BPF (64u * 1024u)
 int rt_seccomp_build(void **ret_ctx);
-int rt_seccomp_install_child(struct al_error *err);
+int rt_seccomp_program(const uint8_t **ret, size_t *ret_len, struct al_error *err);
+int rt_seccomp_install_child(const uint8_t *bpf, size_t len, struct al_error *err);
 
 /* child.c */
 int rt_child_main(void *arg);

@@ -130,6 +130,14 @@ static int start_child(struct rt_sandbox *sb, int sync_fd, struct al_error *err)
                 r = al_error_set(err, errno, "release the sandbox's first process");
         if (r < 0)
                 return r;
+        /* While the child mounts, get the filter it will load last. */
+        const uint8_t *bpf;
+        size_t bpf_len;
+        r = rt_seccomp_program(&bpf, &bpf_len, err);
+        if (r < 0)
+                return r;
+        if (send(sync_fd, bpf, bpf_len, MSG_NOSIGNAL) != (ssize_t)bpf_len)
+                return al_error_set(err, errno, "send the seccomp filter");
         do
                 n = recv(sync_fd, &m, sizeof(m), 0);
         while (n < 0 && errno == EINTR);

@@ -2,7 +2,13 @@
 /* Builds and loads the filter from rt_sc_table. Runs in the cloned child, last
  * of all setup steps, right before airlock-init is executed. */
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/netlink.h>
+#include <linux/seccomp.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <linux/sched.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
@@ -157,19 +163,60 @@ int rt_seccomp_build(void **ret_ctx)
         return 0;
 }
 
-int rt_seccomp_install_child(struct al_error *err)
-{
-        void *ctx = NULL;
-        int r = rt_seccomp_build(&ctx);
+/* The compiled program, made once per airlockd process: compiling takes
+ * libseccomp a few milliseconds, loading a ready program almost nothing. */
+static uint8_t *bpf_cache;
+static size_t bpf_cache_len;
 
+int rt_seccomp_program(const uint8_t **ret, size_t *ret_len, struct al_error *err)
+{
+        _cleanup_fd_ int fd = -1;
+        void *ctx = NULL;
+        off_t size;
+        int r;
+
+        if (bpf_cache) {
+                *ret = bpf_cache;
+                *ret_len = bpf_cache_len;
+                return 0;
+        }
+        r = rt_seccomp_build(&ctx);
         if (r < 0)
                 return al_error_set(err, -r, "build seccomp filter");
-        /* TSYNC so that no thread is left out, should there ever be one. */
-        r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
-        if (r == 0)
-                r = seccomp_load(ctx);
+        fd = memfd_create("seccomp-bpf", MFD_CLOEXEC);
+        if (fd < 0)
+                r = -errno;
+        else
+                r = seccomp_export_bpf(ctx, fd);
         seccomp_release(ctx);
         if (r < 0)
-                return al_error_set(err, -r, "load seccomp filter");
+                return al_error_set(err, -r, "export seccomp filter");
+        size = lseek(fd, 0, SEEK_END);
+        if (size <= 0 || size > RT_SECCOMP_MAX_BPF || size % sizeof(struct sock_filter))
+                return al_error_setx(err, E2BIG, "seccomp filter of %lld bytes", (long long)size);
+        bpf_cache = malloc((size_t)size);
+        if (!bpf_cache || pread(fd, bpf_cache, (size_t)size, 0) != size) {
+                free(bpf_cache);
+                bpf_cache = NULL;
+                return al_error_set(err, EIO, "read seccomp filter");
+        }
+        bpf_cache_len = (size_t)size;
+        *ret = bpf_cache;
+        *ret_len = bpf_cache_len;
+        return 0;
+}
+
+int rt_seccomp_install_child(const uint8_t *bpf, size_t len, struct al_error *err)
+{
+        struct sock_fprog prog = {
+                .len = (unsigned short)(len / sizeof(struct sock_filter)),
+                .filter = (struct sock_filter *)(uintptr_t)bpf,
+        };
+
+        if (len == 0 || len > RT_SECCOMP_MAX_BPF || len % sizeof(struct sock_filter))
+                return al_error_setx(err, EINVAL, "bad seccomp program (%zu bytes)", len);
+        /* TSYNC so that no thread is left out, should there ever be one. */
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0)
+                return al_error_set(err, errno, "load seccomp filter");
         return 0;
 }
