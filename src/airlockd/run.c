@@ -306,6 +306,10 @@ static int final_status(const struct relay *rl, const struct rt_sandbox *sb, con
                 }
                 return 128 + (int)(rl->exit_value & 0x7f);
         }
+        if (stats.oom_kills > 0)
+                fprintf(stderr, "airlockd: out of memory: --memory %lluM killed %llu process(es) in the sandbox\n",
+                        (unsigned long long)(o->limits.memory_bytes >> 20),
+                        (unsigned long long)stats.oom_kills);
         return (int)(rl->exit_value & 0xff);
 }
 

@@ -111,3 +111,45 @@ test("SEC-14/SEC-58: host paths do not exist inside", () => {
   const r = sh("ls /var/lib/airlock 2>&1; ls /proc/1/root/var/lib/airlock 2>&1; echo end");
   assert.doesNotMatch(r.stdout, /images|slots|disks/);
 });
+
+// --- I. Resource abuse: each bounded, with its reason reported ------------
+
+test("SEC-48: fork and thread bombs stop at pids.max, reported", () => {
+  const r = run(["--pids", "64"], ["bash", "-c",
+    "bomb() { bomb | bomb & }; bomb; sleep 2; python3 -c \"import threading,time\nn=0\ntry:\n  while True:\n    threading.Thread(target=time.sleep,args=(5,),daemon=True).start(); n+=1\nexcept RuntimeError as e: print('threads stopped at', n)\"; echo end"]);
+  assert.match(r.stderr, /process limit reached: \d+ forks refused \(--pids 64\)/);
+  assert.equal(spawnSync("true").status, 0, "the host still forks");
+});
+
+test("SEC-49: memory bombs through /dev/shm and memfd are OOM-killed, reported", () => {
+  let r = sh("dd if=/dev/zero of=/dev/shm/fill bs=1M count=60 2>&1; echo dd=$?", ["--memory", "40M"]);
+  // dd is OOM-killed (the shell around it survives), and the reason is reported
+  assert.match(r.stdout, /dd=137/, `shm fill: ${r.code} ${r.stdout}`);
+  assert.match(r.stderr, /out of memory: --memory 40M killed \d+ process/);
+  r = run(["--memory", "40M"], ["python3", "-c",
+    "import os, mmap\nfd = os.memfd_create('x'); os.ftruncate(fd, 200 << 20)\nm = mmap.mmap(fd, 200 << 20)\nfor i in range(0, 200 << 20, 4096): m[i] = 1\nprint('survived')"]);
+  assert.equal(r.code, 137);
+  assert.match(r.stderr, /out of memory/);
+  assert.doesNotMatch(r.stdout, /survived/);
+});
+
+test("SEC-50: CPU is throttled to the quota", () => {
+  const r = sh("for i in 1 2; do timeout 2 sh -c 'while :; do :; done' & done; wait; " +
+    "cat /sys/fs/cgroup/cpu/cpu.stat 2>/dev/null || cat /sys/fs/cgroup/cpu.stat", ["--cpus", "1"]);
+  const throttled = Number(/nr_throttled (\d+)/.exec(r.stdout)?.[1] ?? 0);
+  assert.ok(throttled > 0, `nr_throttled ${throttled}: ${r.stdout}`);
+});
+
+test("SEC-52: disk bytes are capped: dd, fallocate, sparse writes", () => {
+  const df = () => Number(spawnSync("df", ["--output=avail", "-B1", "/var/lib"]).stdout.toString().split("\n")[1]);
+  const before = df();
+  const r = sh("dd if=/dev/zero of=/tmp/a bs=1M count=100 2>&1 | tail -1; " +
+    "fallocate -l 1T /tmp/b 2>&1; " +
+    "truncate -s 1P /tmp/c 2>&1; echo truncate=$?; " +
+    "python3 -c \"f=open('/tmp/d','wb'); f.seek(1<<40); f.write(b'x'*(1<<20))\" 2>&1 | tail -1", ["--disk", "48M"]);
+  assert.match(r.stdout, /No space left on device/);
+  assert.match(r.stdout, /fallocate: fallocate failed: No space left on device/);
+  assert.match(r.stdout, /(File too large|No space left|Invalid argument)/);
+  const after = df();
+  assert.ok(before - after < 64 * 1024 * 1024, `host lost ${(before - after) >> 20} MiB (cap 48M)`);
+});
