@@ -40,6 +40,8 @@ int rt_slot_acquire(const char *state_dir, unsigned *ret_slot, int *ret_lock_fd,
                     struct al_error *err);
 
 /* userns.c */
+uid_t rt_slot_uid_base(unsigned slot);
+int rt_idmap_format(uid_t base, char *buf, size_t len);
 int rt_userns_open_parent(uid_t base, enum rt_profile profile, int *ret_fd, struct al_error *err);
 
 /* disk.c */

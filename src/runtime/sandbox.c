@@ -206,7 +206,7 @@ int rt_sandbox_create(const struct rt_config *cfg, struct rt_sandbox **ret, stru
 
         r = rt_slot_acquire(cfg->state_dir, &slot, &sb->slot_fd, err);
         if (r >= 0) {
-                sb->uid_base = AL_UID_BASE + slot * AL_UID_RANGE;
+                sb->uid_base = rt_slot_uid_base(slot);
                 a.uid_base = sb->uid_base;
                 r = rt_cgroup_init(&sb->cg, rt_cgroup_roots_get(), cfg->id, err);
         }

@@ -51,12 +51,29 @@ static void helper_child(int fd)
         _exit(0);
 }
 
+uid_t rt_slot_uid_base(unsigned slot)
+{
+        if (slot >= AL_MAX_SLOTS)
+                return (uid_t)-1;
+        return AL_UID_BASE + slot * AL_UID_RANGE;
+}
+
+int rt_idmap_format(uid_t base, char *buf, size_t len)
+{
+        /* Never host root, never past the top of the uid space. */
+        if (base == 0 || base < AL_UID_BASE || (uint64_t)base + AL_UID_RANGE > 0xfffffffeull)
+                return -ERANGE;
+        int n = snprintf(buf, len, "0 %u %u\n", base, AL_UID_RANGE);
+        return n < 0 || (size_t)n >= len ? -ENOSPC : n;
+}
+
 static int write_maps(pid_t pid, uid_t base, enum rt_profile profile, struct al_error *err)
 {
         char path[64], map[64];
         int r;
 
-        snprintf(map, sizeof(map), "0 %u %u\n", base, AL_UID_RANGE);
+        if (rt_idmap_format(base, map, sizeof(map)) < 0)
+                return al_error_setx(err, ERANGE, "uid range at %u is out of bounds", base);
         snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
         r = write_file(path, map, err);
         if (r < 0)
