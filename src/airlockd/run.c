@@ -32,6 +32,7 @@ struct relay {
         bool tty;
         bool exited;
         bool chan_eof;
+        bool stdout_gone; /* our reader left: behave like a pipe does */
         uint32_t exit_kind, exit_value;
 };
 
@@ -127,9 +128,16 @@ static void on_frame(struct relay *rl, const struct al_frame *f)
         switch (f->type) {
         case AL_MSG_STDOUT:
         case AL_MSG_STDERR:
-                /* A closed stdout of ours must not stop the sandbox's output flow. */
-                (void)write_all(f->type == AL_MSG_STDOUT ? STDOUT_FILENO : STDERR_FILENO,
-                                f->payload, f->len);
+                if (f->type == AL_MSG_STDOUT && !rl->stdout_gone &&
+                    write_all(STDOUT_FILENO, f->payload, f->len) == -EPIPE) {
+                        /* As in a local pipeline: the writer gets SIGPIPE. */
+                        uint8_t sig[4];
+                        rl->stdout_gone = true;
+                        al_put_u32(sig, SIGPIPE);
+                        send_frame(rl, AL_MSG_SIGNAL, sig, sizeof(sig));
+                } else if (f->type == AL_MSG_STDERR) {
+                        (void)write_all(STDERR_FILENO, f->payload, f->len);
+                }
                 al_put_u32(ack, f->len);
                 send_frame(rl, AL_MSG_ACK, ack, sizeof(ack));
                 break;

@@ -159,3 +159,10 @@ test("clear errors for bad input", () => {
   r = spawnSync(AIRLOCKD, ["--state-dir", STATE_DIR, "frobnicate"]);
   assert.equal(r.status, 2);
 });
+
+test("a reader that goes away stops the writer, as a pipe would", () => {
+  const t0 = Date.now();
+  const r = spawnSync("sh", ["-c", `${AIRLOCKD} --state-dir ${STATE_DIR} run -- seq 1 1000000000 | head -n 2`]);
+  assert.equal(r.stdout.toString(), "1\n2\n");
+  assert.ok(Date.now() - t0 < 15000, "seq was stopped by SIGPIPE");
+});
