@@ -2,9 +2,11 @@
 /* Builds and loads the filter from rt_sc_table. Runs in the cloned child, last
  * of all setup steps, right before airlock-init is executed. */
 #include <errno.h>
+#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/netlink.h>
 #include <linux/seccomp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -83,19 +85,32 @@ static int add_socket_rules(scmp_filter_ctx ctx)
         return r;
 }
 
+/* ioctl is allowed here; TIOCSTI and TIOCLINUX are refused by a second,
+ * hand-written filter (ioctl_guard below). libseccomp cannot say "the low 32
+ * bits are neither of these": it silently drops argument rules for a syscall
+ * that also has an unconditional rule, and its 32-bit comparisons still look
+ * at the upper half, which the kernel ignores for ioctl (found by the probe,
+ * SEC-05). */
 static int add_ioctl_rules(scmp_filter_ctx ctx)
 {
-        /* The kernel reads cmd as 32 bits, so compare only those: a command with
-         * junk in the upper half is still TIOCSTI. */
-        int r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
-                                 SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI));
-        if (r == 0)
-                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
-                                     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCLINUX));
-        if (r == 0)
-                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 0);
-        return r;
+        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 0);
 }
+
+#define SECCOMP_ARG_LO(n) (offsetof(struct seccomp_data, args) + (n) * sizeof(uint64_t))
+
+/* Stacked filters all run and the strictest answer wins, so this one only
+ * needs to say EPERM for the two commands and ALLOW for everything else. */
+static const struct sock_filter ioctl_guard[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 5),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 0, 3),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SECCOMP_ARG_LO(1)), /* little endian: low word */
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TIOCSTI, 2, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TIOCLINUX, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+};
 
 static int add_personality_rules(scmp_filter_ctx ctx)
 {
@@ -215,7 +230,14 @@ int rt_seccomp_install_child(const uint8_t *bpf, size_t len, struct al_error *er
 
         if (len == 0 || len > RT_SECCOMP_MAX_BPF || len % sizeof(struct sock_filter))
                 return al_error_setx(err, EINVAL, "bad seccomp program (%zu bytes)", len);
+        struct sock_fprog guard = {
+                .len = ARRAY_SIZE(ioctl_guard),
+                .filter = (struct sock_filter *)(uintptr_t)ioctl_guard,
+        };
+
         /* TSYNC so that no thread is left out, should there ever be one. */
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &guard) != 0)
+                return al_error_set(err, errno, "load the ioctl seccomp filter");
         if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0)
                 return al_error_set(err, errno, "load seccomp filter");
         return 0;
