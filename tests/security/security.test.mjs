@@ -9,7 +9,7 @@ import { readFileSync, existsSync } from "node:fs";
 import { spawnSync, spawn } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
-import { BUILD, run, sh, runAsync, sleep } from "../e2e/helpers.mjs";
+import { BUILD, STATE_DIR, run, sh, runAsync, sleep } from "../e2e/helpers.mjs";
 
 const PROBE = path.join(BUILD, "tests/security/sbxprobe");
 const probe = readFileSync(PROBE);
@@ -30,15 +30,29 @@ function tap(out) {
 }
 
 for (const profile of ["default", "strict"]) {
-  test(`sbxprobe passes every check inside a ${profile} sandbox`, () => {
+  test(`sbxprobe passes every check inside a ${profile} sandbox`, async () => {
+    // Canaries for the probe's own SEC-27 and SEC-55 checks: a host loopback
+    // listener, host state paths, and a file an earlier sandbox left in /tmp.
+    let hits = 0;
+    const server = net.createServer((c) => { hits++; c.destroy(); });
+    await new Promise((res) => server.listen(0, "127.0.0.1", res));
+    const seen = `canary-${process.pid}-${profile}`;
+    assert.equal(sh(`echo x > /tmp/${seen}`).code, 0);
     // SEC-17's oracle: no module appears. A kernel without module support
     // (no /proc/modules) cannot autoload at all; the probe still checks the calls.
     const modules = () => existsSync("/proc/modules") ? readFileSync("/proc/modules", "utf8") : "no module support";
     const modulesBefore = modules();
     const corePattern = readFileSync("/proc/sys/kernel/core_pattern", "utf8");
-    const r = runProbe(profile);
+    const r = runProbe(profile, {
+      AIRLOCK_HOST_CANARY_PORT: server.address().port,
+      AIRLOCK_CANARY_PATH: `${STATE_DIR}/images:${STATE_DIR}/slots:${process.cwd()}`,
+      AIRLOCK_SEEN_CANARY: seen,
+    });
+    server.close();
+    assert.equal(hits, 0, "the host loopback canary saw a connection");
     const t = tap(r.stdout);
-    console.log(`# ${profile}: ${t.summary}`);
+    const skipped = t.passed.filter((l) => l.includes("# SKIP"));
+    console.log(`# ${profile}: ${t.summary}; skipped: ${skipped.map((l) => l.replace(/^ok \d+ - /, "")).join("; ")}`);
     assert.ok(t.summary, `probe printed no summary: ${r.stdout.slice(-500)} ${r.stderr}`);
     assert.deepEqual(t.failed, [], `failed checks in ${profile}`);
     assert.ok(t.passed.length >= 40, `only ${t.passed.length} checks ran`);
