@@ -58,10 +58,23 @@ static int bind_ro(const char *src, const char *dst, unsigned long extra, struct
         return r;
 }
 
+/* A mount point must be a real directory: an image (or, later, a snapshot)
+ * whose /dev or /proc is a symlink would otherwise redirect our mounts
+ * (SEC-14). Nothing in the sandbox runs yet, so the check cannot race. */
 static int make_dir(const char *path, mode_t mode, struct al_error *err)
 {
-        if (mkdir(path, mode) < 0 && errno != EEXIST)
+        struct stat st;
+
+        if (mkdir(path, mode) == 0)
+                return 0;
+        if (errno != EEXIST)
                 return al_error_set(err, errno, "mkdir %s", path);
+        if (lstat(path, &st) < 0)
+                return al_error_set(err, errno, "stat %s", path);
+        if (!S_ISDIR(st.st_mode))
+                return al_error_setx(err, ENOTDIR,
+                                     "image has %s as a %s, not a directory: refusing it", path,
+                                     S_ISLNK(st.st_mode) ? "symlink" : "file");
         return 0;
 }
 

@@ -170,3 +170,20 @@ test("SEC-52: disk bytes are capped: dd, fallocate, sparse writes", () => {
   const after = df();
   assert.ok(before - after < 64 * 1024 * 1024, `host lost ${(before - after) >> 20} MiB (cap 48M)`);
 });
+
+test("SEC-14: an image whose /dev or /proc is a symlink is refused", async () => {
+  const { mkdirSync, symlinkSync, rmSync } = await import("node:fs");
+  for (const dir of ["dev", "proc"]) {
+    const root = `${STATE_DIR}/images/sec14-${dir}/rootfs`;
+    rmSync(path.dirname(root), { recursive: true, force: true });
+    mkdirSync(root, { recursive: true });
+    if (dir === "proc") mkdirSync(`${root}/dev`);
+    symlinkSync("/", `${root}/${dir}`);
+    const r = run(["--image", `sec14-${dir}`], ["true"]);
+    rmSync(path.dirname(root), { recursive: true, force: true });
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, new RegExp(`/${dir} as a symlink, not a directory: refusing it`));
+  }
+  // the host's root is untouched: no stray mounts
+  assert.doesNotMatch(readFileSync("/proc/self/mountinfo", "utf8"), /sec14/);
+});
