@@ -235,8 +235,10 @@ static int relay_loop(struct relay *rl, int sfd)
         int r;
 
         while (!rl->chan_eof) {
+                /* airlock-init may exit with our last acks unsent: that is its
+                 * end, not an error; what it sent before is still to be read. */
                 if (al_buf_size(&rl->out) && al_buf_flush(&rl->out, rl->chan) < 0)
-                        return -EPIPE;
+                        al_buf_free(&rl->out);
                 pfd[0] = (struct pollfd){ .fd = rl->chan,
                                           .events = (short)(POLLIN | (al_buf_size(&rl->out) ? POLLOUT : 0)) };
                 pfd[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
@@ -356,7 +358,7 @@ int airlockd_run(const struct run_opts *o)
         while (rt_sandbox_try_reap(sb, &status) == 0)
                 usleep(1000);
         status = final_status(&rl, sb, o);
-        rt_sandbox_destroy(sb);
+        rt_sandbox_destroy_async(sb);
         al_buf_free(&rl.out);
         al_buf_free(&rl.in);
         return status;

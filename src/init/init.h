@@ -35,7 +35,7 @@ struct init_proc {
         uint32_t credit;     /* output bytes we may still send */
         bool reaped;
         int status;
-        int64_t reaped_at_ms;
+        int64_t last_io_ms; /* last output read, or the reap */
 };
 
 struct init_state {

@@ -23,7 +23,9 @@
 #include "init.h"
 
 /* After a process exits, its pipes may be held open by a descendant that
- * escaped its process group; report the exit anyway after this long. */
+ * escaped its process group; report the exit anyway once they have been quiet
+ * this long while we were free to read (never while airlockd owes us credit:
+ * that output is still the process's and must not be lost). */
 #define INIT_DRAIN_GRACE_MS 200
 #define POLL_MAX (2 + 3 * AL_MAX_PROCS)
 
@@ -197,6 +199,7 @@ static void pump_output(struct init_state *st, struct init_proc *p, int *fd, uin
 
         if (n > 0) {
                 p->credit -= (uint32_t)n;
+                p->last_io_ms = init_now_ms();
                 init_send(st, type, p->id, buf, (size_t)n);
         } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
                 /* EOF, or EIO from a pty whose last slave closed */
@@ -235,7 +238,7 @@ static void reap(struct init_state *st)
                                 continue;
                         p->reaped = true;
                         p->status = status;
-                        p->reaped_at_ms = init_now_ms();
+                        p->last_io_ms = init_now_ms();
                         /* Whatever it left running in its group goes with it. */
                         kill(-pid, SIGKILL);
                         if (p->main) {
@@ -263,7 +266,8 @@ static void settle(struct init_state *st)
                 if (!p->reaped)
                         continue;
                 bool drained = p->out_fd < 0 && p->err_fd < 0;
-                if (!drained && now - p->reaped_at_ms < INIT_DRAIN_GRACE_MS)
+                bool blocked = p->credit == 0 || al_buf_size(&st->out) >= AL_CHAN_MAX_QUEUE;
+                if (!drained && (blocked || now - p->last_io_ms < INIT_DRAIN_GRACE_MS))
                         continue;
                 send_exit(st, p);
                 init_proc_release(p);

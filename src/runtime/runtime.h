@@ -53,6 +53,9 @@ int rt_sandbox_stats(const struct rt_sandbox *sb, struct rt_stats *ret);
 int rt_sandbox_try_reap(struct rt_sandbox *sb, int *ret_status);
 /* Kill everything in the sandbox, reap it, remove every trace. Frees sb. */
 void rt_sandbox_destroy(struct rt_sandbox *sb);
+/* The same, returning as soon as no process of the sandbox is left; a child
+ * process finishes the removal (mounts, cgroups, uid slot) in the background. */
+void rt_sandbox_destroy_async(struct rt_sandbox *sb);
 
 /* Generate a sandbox id in the SDK's format: sbx_<region>_<20 of [0-9a-hjkmnp-z]>. */
 int rt_id_generate(const char *region, char ret[RT_ID_LEN + 1]);

@@ -29,6 +29,7 @@ struct rt_sandbox {
         int pidfd;
         int chan_fd;
         int slot_fd;
+        int mntns_fd; /* holds the mount namespace so its teardown can be deferred */
         uid_t uid_base;
         bool cgroup_made;
         bool reaped;
@@ -201,7 +202,8 @@ int rt_sandbox_create(const struct rt_config *cfg, struct rt_sandbox **ret, stru
         sb = calloc(1, sizeof(*sb));
         if (!sb)
                 return al_error_set(err, ENOMEM, "allocate sandbox");
-        *sb = (struct rt_sandbox){ .pid = -1, .pidfd = -1, .chan_fd = -1, .slot_fd = -1 };
+        *sb = (struct rt_sandbox){ .pid = -1, .pidfd = -1, .chan_fd = -1, .slot_fd = -1,
+                                   .mntns_fd = -1 };
         memcpy(sb->id, cfg->id, sizeof(sb->id));
 
         r = rt_slot_acquire(cfg->state_dir, &slot, &sb->slot_fd, err);
@@ -216,6 +218,11 @@ int rt_sandbox_create(const struct rt_config *cfg, struct rt_sandbox **ret, stru
         }
         if (r >= 0)
                 r = create_process(sb, cfg, &a, err);
+        if (r >= 0) {
+                char ns[64];
+                snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)sb->pid);
+                sb->mntns_fd = open(ns, O_RDONLY | O_CLOEXEC);
+        }
         if (r < 0) {
                 al_error_wrap(err, "create sandbox %s", cfg->id);
                 rt_sandbox_destroy(sb);
@@ -263,17 +270,64 @@ int rt_sandbox_try_reap(struct rt_sandbox *sb, int *ret_status)
         return 1;
 }
 
-void rt_sandbox_destroy(struct rt_sandbox *sb)
+static void kill_and_reap(struct rt_sandbox *sb)
 {
-        if (!sb)
-                return;
         if (sb->pid > 0 && !sb->reaped) {
                 /* PID 1 of the namespace: its death takes every process in it. */
                 if (sb->pidfd >= 0)
                         syscall(SYS_pidfd_send_signal, sb->pidfd, SIGKILL, NULL, 0);
                 while (waitpid(sb->pid, NULL, 0) < 0 && errno == EINTR)
                         ;
+                sb->reaped = true;
         }
+}
+
+static void close_fd(int *fd)
+{
+        if (*fd >= 0)
+                close(*fd);
+        *fd = -1;
+}
+
+/* Every process of the sandbox is gone by now; what is left is the kernel's
+ * teardown of its mounts (block device, overlay: about 10 ms of RCU grace
+ * periods and flushes), then its cgroups and its uid slot, in that order, so
+ * that a slot is never reused while anything of its sandbox remains. A forked
+ * child does it, and the caller goes on at once; the child's stdio is
+ * /dev/null so that nobody waiting for our output waits for it. */
+void rt_sandbox_destroy_async(struct rt_sandbox *sb)
+{
+        pid_t pid;
+
+        if (!sb)
+                return;
+        kill_and_reap(sb);
+        pid = fork();
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+                for (int fd = 0; null >= 0 && fd < 3; fd++)
+                        dup2(null, fd);
+                setsid();
+                rt_sandbox_destroy(sb);
+                _exit(0);
+        }
+        if (pid < 0) { /* no process to spare: do it here */
+                rt_sandbox_destroy(sb);
+                return;
+        }
+        close_fd(&sb->pidfd);
+        close_fd(&sb->chan_fd);
+        close_fd(&sb->slot_fd);
+        close_fd(&sb->mntns_fd);
+        free(sb);
+}
+
+void rt_sandbox_destroy(struct rt_sandbox *sb)
+{
+        if (!sb)
+                return;
+        kill_and_reap(sb);
+        close_fd(&sb->mntns_fd); /* the mounts go now */
         if (sb->cgroup_made && sb->cg.ops)
                 (void)sb->cg.ops->destroy(&sb->cg);
         if (sb->pidfd >= 0)
