@@ -36,6 +36,10 @@ enum al_msg {
         AL_MSG_EXIT = 10,    /* init -> host: u32 kind (0 exit, 1 signal), u32 value */
         AL_MSG_ERROR = 11,   /* init -> host: u32 errno, then a message (no NUL) */
         AL_MSG_SHUTDOWN = 12, /* host -> init: end the sandbox */
+        AL_MSG_CALL_PART = 13, /* host -> init: first pieces of a call's JSON */
+        AL_MSG_CALL = 14,      /* host -> init: last piece: {"method":..,"params":..} */
+        AL_MSG_REPLY_PART = 15, /* init -> host: first pieces of a reply */
+        AL_MSG_REPLY = 16,      /* init -> host: last piece: {"ok":..} or {"error":..} */
         AL_MSG_MAX_,
 };
 

@@ -9,6 +9,12 @@
 #define AL_CHAN_MAX_QUEUE (4u * 1024u * 1024u) /* bytes queued toward one peer */
 #define AL_MAX_PROCS 256                     /* live processes airlock-init tracks */
 
+/* Calls through the channel (file and environment methods), joined from parts. */
+#define AL_MAX_CALL (96u * 1024u * 1024u)  /* a call's or a reply's JSON */
+#define AL_MAX_FILE_READ (64u * 1024u * 1024u) /* readFile: base64 must fit the SDK's 100 MiB */
+#define AL_MAX_DIR_ENTRIES 100000
+#define AL_MAX_ENV_BYTES (1u * 1024u * 1024u)  /* sandbox-wide variables set by envSet */
+
 /* Spawn requests. */
 #define AL_MAX_ARGS 4096
 #define AL_MAX_ENV 4096

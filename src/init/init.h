@@ -3,6 +3,7 @@
  * airlockd (fd 3), the signalfd and every child's pipes. */
 #pragma once
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -46,6 +47,12 @@ struct init_state {
         struct init_proc procs[AL_MAX_PROCS];
         bool shutting_down;
         bool strict;        /* started without privileges: cannot switch users */
+        json_t *env;        /* sandbox-wide variables (envSet), applied to every spawn */
+        size_t env_bytes;
+        uid_t app_uid;      /* file operations run as this user */
+        gid_t app_gid;
+        struct al_buf call; /* a call being joined from parts */
+        uint32_t call_id;
 };
 
 /* user.c */
@@ -56,6 +63,10 @@ int init_proc_spawn(struct init_state *st, uint32_t id, const uint8_t *json, siz
 struct init_proc *init_proc_find(struct init_state *st, uint32_t id);
 void init_proc_close_fds(struct init_proc *p);
 void init_proc_release(struct init_proc *p);
+
+/* fs.c: returns {"ok": ...} or {"error": ...} */
+json_t *init_fs_call(struct init_state *st, const char *method, json_t *params);
+const char *init_home(void);
 
 /* main.c */
 int64_t init_now_ms(void);

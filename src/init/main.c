@@ -122,10 +122,72 @@ static void on_resize(struct init_proc *p, const struct al_frame *f)
         ioctl(p->out_fd, TIOCSWINSZ, &ws);
 }
 
+static char home[AL_MAX_PATH] = "/";
+
+const char *init_home(void)
+{
+        return home;
+}
+
+/* Send a reply, split into frames of at most AL_CHAN_MAX_PAYLOAD. */
+static void send_reply(struct init_state *st, uint32_t id, json_t *reply)
+{
+        char *s = json_dumps(reply, JSON_COMPACT | JSON_ENCODE_ANY);
+        size_t len = s ? strlen(s) : 0, off = 0;
+
+        if (!s || len > AL_MAX_CALL) {
+                free(s);
+                s = strdup("{\"error\":{\"constructorName\":\"Error\",\"message\":\"reply too large\","
+                           "\"code\":\"E2BIG\",\"stack\":null}}");
+                len = s ? strlen(s) : 0;
+        }
+        while (len - off > AL_CHAN_MAX_PAYLOAD) {
+                init_send(st, AL_MSG_REPLY_PART, id, s + off, AL_CHAN_MAX_PAYLOAD);
+                off += AL_CHAN_MAX_PAYLOAD;
+        }
+        init_send(st, AL_MSG_REPLY, id, s ? s + off : "", len - off);
+        free(s);
+}
+
+static void on_call(struct init_state *st, const struct al_frame *f)
+{
+        json_error_t jerr;
+        json_t *req, *reply;
+
+        if (al_buf_size(&st->call) && st->call_id != f->id) {
+                al_buf_free(&st->call); /* parts of another call: a broken peer */
+        }
+        st->call_id = f->id;
+        if (al_buf_append(&st->call, f->payload, f->len) < 0) {
+                al_buf_free(&st->call);
+                init_send_error(st, f->id, E2BIG, "call larger than %u bytes", AL_MAX_CALL);
+                return;
+        }
+        if (f->type == AL_MSG_CALL_PART)
+                return;
+        req = json_loadb((const char *)al_buf_head(&st->call), al_buf_size(&st->call),
+                         JSON_REJECT_DUPLICATES, &jerr);
+        al_buf_free(&st->call);
+        const char *method = json_string_value(json_object_get(req, "method"));
+        if (!method) {
+                json_decref(req);
+                init_send_error(st, f->id, EINVAL, "bad call: %s", req ? "no method" : jerr.text);
+                return;
+        }
+        reply = init_fs_call(st, method, json_object_get(req, "params"));
+        send_reply(st, f->id, reply);
+        json_decref(reply);
+        json_decref(req);
+}
+
 static void on_frame(struct init_state *st, const struct al_frame *f)
 {
         struct init_proc *p;
 
+        if (f->type == AL_MSG_CALL || f->type == AL_MSG_CALL_PART) {
+                on_call(st, f);
+                return;
+        }
         if (f->type == AL_MSG_SPAWN) {
                 init_proc_spawn(st, f->id, f->payload, f->len);
                 return;
@@ -407,6 +469,19 @@ int main(void)
         fcntl(st.chan, F_SETFL, O_NONBLOCK);
         al_buf_init(&st.out, AL_CHAN_MAX_QUEUE);
         al_buf_init(&st.in, AL_CHAN_HDR + AL_CHAN_MAX_PAYLOAD + 65536);
+        al_buf_init(&st.call, AL_MAX_CALL);
+        st.env = json_object();
+        {
+                struct init_user app;
+                if (init_user_lookup("app", &app) == 0) {
+                        st.app_uid = app.uid;
+                        st.app_gid = app.gid;
+                        snprintf(home, sizeof(home), "%s", app.home);
+                } else {
+                        st.app_uid = getuid();
+                        st.app_gid = getgid();
+                }
+        }
         for (int i = 0; i < AL_MAX_PROCS; i++)
                 st.procs[i] = (struct init_proc){ .in_fd = -1, .out_fd = -1, .err_fd = -1 };
         sfd = setup_signals();

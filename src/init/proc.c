@@ -27,6 +27,7 @@ struct spawn_req {
         const char *cwd;
         struct init_user user;
         bool tty, use_stdin, main;
+        bool null_stdout, null_stderr;
         unsigned short rows, cols;
 };
 
@@ -138,6 +139,81 @@ static int env_complete(struct spawn_req *rq)
         return 0;
 }
 
+/* The SDK's form: "command" plus "args"; ours: "argv". */
+static int argv_from_request(json_t *root, char ***ret)
+{
+        json_t *argv = json_object_get(root, "argv"), *cmd = json_object_get(root, "command");
+        json_t *args = json_object_get(root, "args");
+        int r;
+
+        if (argv || !json_is_string(cmd))
+                return strv_from_json(argv, AL_MAX_ARGS, ret);
+        json_t *all = json_array();
+        json_array_append(all, cmd);
+        if (json_is_array(args))
+                json_array_extend(all, args);
+        r = strv_from_json(all, AL_MAX_ARGS, ret);
+        json_decref(all);
+        return r;
+}
+
+static int strv_push(char ***v, size_t *n, char *s)
+{
+        char **nv = realloc(*v, (*n + 2) * sizeof(**v));
+        if (!nv) {
+                free(s);
+                return -ENOMEM;
+        }
+        nv[(*n)++] = s;
+        nv[*n] = NULL;
+        *v = nv;
+        return 0;
+}
+
+/* The command's environment: the sandbox's (envSet) unless clearEnv, then
+ * the request's variables on top. Later entries win in execve's list only by
+ * convention, so each key appears once. */
+static int env_merge(struct init_state *st, json_t *root, char ***envp)
+{
+        json_t *merged = json_object(), *obj = json_object_get(root, "envObj");
+        const char *k;
+        json_t *v;
+        size_t n = 0;
+        char **out = NULL;
+        int r = 0;
+
+        if (!json_is_true(json_object_get(root, "clearEnv")))
+                json_object_update(merged, st->env);
+        for (char **e = *envp; e && *e; e++) {
+                char *eq = strchr(*e, '=');
+                if (!eq || eq == *e)
+                        continue;
+                *eq = '\0';
+                json_object_set_new(merged, *e, json_string(eq + 1));
+                *eq = '=';
+        }
+        if (json_is_object(obj) && json_object_size(obj) <= AL_MAX_ENV)
+                json_object_foreach(obj, k, v) if (json_is_string(v) && *k && !strchr(k, '='))
+                        json_object_set(merged, k, v);
+        if (json_object_size(merged) > AL_MAX_ENV) {
+                json_decref(merged);
+                return -E2BIG;
+        }
+        out = calloc(1, sizeof(*out));
+        json_object_foreach(merged, k, v)
+        {
+                char *s = NULL;
+                if (!out || asprintf(&s, "%s=%s", k, json_string_value(v)) < 0 || strv_push(&out, &n, s) < 0) {
+                        r = -ENOMEM;
+                        break;
+                }
+        }
+        json_decref(merged);
+        free_strv(*envp);
+        *envp = out;
+        return r;
+}
+
 static int parse_request(struct init_state *st, const uint8_t *json, size_t len,
                          struct spawn_req *rq, json_t **ret_root, char *why, size_t whylen)
 {
@@ -153,15 +229,20 @@ static int parse_request(struct init_state *st, const uint8_t *json, size_t len,
                 return -EINVAL;
         }
         *ret_root = root;
-        r = strv_from_json(json_object_get(root, "argv"), AL_MAX_ARGS, &rq->argv);
+        r = argv_from_request(root, &rq->argv);
         if (r < 0 || !rq->argv[0]) {
-                snprintf(why, whylen, "spawn needs argv: a non-empty array of strings");
+                snprintf(why, whylen, "spawn needs a command (argv, or command and args)");
                 return r < 0 ? r : -EINVAL;
         }
         env = json_object_get(root, "env");
         if (env && strv_from_json(env, AL_MAX_ENV, &rq->envp) < 0) {
                 snprintf(why, whylen, "env must be an array of KEY=VALUE strings");
                 return -EINVAL;
+        }
+        r = env_merge(st, root, &rq->envp);
+        if (r < 0) {
+                snprintf(why, whylen, "env: %s", strerror(-r));
+                return r;
         }
         user = json_object_get(root, "user");
         uname = json_is_string(user) ? json_string_value(user) : (st->strict ? "app" : "app");
@@ -179,6 +260,8 @@ static int parse_request(struct init_state *st, const uint8_t *json, size_t len,
         rq->tty = json_is_true(json_object_get(root, "tty"));
         rq->use_stdin = json_is_true(json_object_get(root, "stdin"));
         rq->main = json_is_true(json_object_get(root, "main"));
+        rq->null_stdout = !strcmp(json_string_value(json_object_get(root, "stdout")) ?: "", "null");
+        rq->null_stderr = !strcmp(json_string_value(json_object_get(root, "stderr")) ?: "", "null");
         rq->rows = (unsigned short)json_integer_value(json_object_get(root, "rows"));
         rq->cols = (unsigned short)json_integer_value(json_object_get(root, "cols"));
         return env_complete(rq);
@@ -257,6 +340,15 @@ static int make_stdio(const struct spawn_req *rq, struct init_proc *p, int fds[3
                 return -errno;
         if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
                 return -errno;
+        /* "null" output: the child writes to /dev/null, our read end sees EOF at once */
+        if (rq->null_stdout) {
+                close(out[1]);
+                out[1] = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        }
+        if (rq->null_stderr) {
+                close(err[1]);
+                err[1] = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        }
         if (in[1] >= 0)
                 fcntl(in[1], F_SETFL, O_NONBLOCK);
         p->in_fd = in[1];

@@ -1,0 +1,677 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* File system and environment methods of the Deno Sandbox protocol, done
+ * here, inside the sandbox, where host paths do not exist (ARCHITECTURE rule
+ * 2). Each takes the request's params and returns the value for {"ok": ...},
+ * or fails with an errno that becomes {"error": ErrorObject}. Operations run
+ * with the app user's file system identity, so what the API creates belongs
+ * to the user the commands run as. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fsuid.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/b64.h"
+#include "common/cleanup.h"
+#include "common/errno_class.h"
+#include "init.h"
+
+struct fs_fail {
+        int code;
+        const char *op;
+        char path[AL_MAX_PATH];
+};
+
+typedef json_t *(*fs_fn)(struct init_state *st, json_t *params, struct fs_fail *f);
+
+static json_t *fail(struct fs_fail *f, int code, const char *op, const char *path)
+{
+        f->code = code ? code : EIO;
+        f->op = op;
+        snprintf(f->path, sizeof(f->path), "%s", path ? path : "");
+        return NULL;
+}
+
+/* Relative paths resolve against the app user's home, as processes start there. */
+static int get_path(json_t *params, const char *key, char *buf, size_t len)
+{
+        const char *p = json_string_value(json_object_get(params, key));
+        size_t n;
+
+        if (!p || !*p)
+                return -EINVAL;
+        n = strlen(p);
+        if (n >= AL_MAX_PATH || n != json_string_length(json_object_get(params, key)))
+                return n >= AL_MAX_PATH ? -ENAMETOOLONG : -EINVAL; /* NUL inside */
+        if (p[0] == '/')
+                snprintf(buf, len, "%s", p);
+        else
+                snprintf(buf, len, "%s/%s", init_home(), p);
+        return 0;
+}
+
+#define PATH_PARAM(var, key, op)                                                                   \
+        char var[AL_MAX_PATH + 256];                                                               \
+        do {                                                                                       \
+                int _r = get_path(params, key, var, sizeof(var));                                  \
+                if (_r < 0)                                                                        \
+                        return fail(f, -_r, op, json_string_value(json_object_get(params, key)));  \
+        } while (0)
+
+static bool opt_bool(json_t *obj, const char *key, bool def)
+{
+        json_t *v = json_object_get(obj, key);
+        return json_is_boolean(v) ? json_is_true(v) : def;
+}
+
+static json_t *iso_time(const struct statx_timestamp *ts)
+{
+        char buf[64];
+        struct tm tm;
+        time_t t = (time_t)ts->tv_sec;
+
+        gmtime_r(&t, &tm);
+        strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".%03uZ", ts->tv_nsec / 1000000);
+        return json_string(buf);
+}
+
+static json_t *file_info(const struct statx *sx)
+{
+        mode_t m = sx->stx_mode;
+        const struct statx_timestamp *birth = (sx->stx_mask & STATX_BTIME) ? &sx->stx_btime : &sx->stx_ctime;
+
+        return json_pack("{s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o}",
+                         "isFile", S_ISREG(m), "isDirectory", S_ISDIR(m), "isSymlink", S_ISLNK(m),
+                         "isBlockDevice", S_ISBLK(m), "isCharDevice", S_ISCHR(m), "isFifo", S_ISFIFO(m),
+                         "isSocket", S_ISSOCK(m), "size", (json_int_t)sx->stx_size, "mode", (json_int_t)m,
+                         "dev", (json_int_t)((sx->stx_dev_major << 8) | sx->stx_dev_minor),
+                         "ino", (json_int_t)sx->stx_ino, "nlink", (json_int_t)sx->stx_nlink,
+                         "uid", (json_int_t)sx->stx_uid, "gid", (json_int_t)sx->stx_gid,
+                         "rdev", (json_int_t)((sx->stx_rdev_major << 8) | sx->stx_rdev_minor),
+                         "blksize", (json_int_t)sx->stx_blksize, "blocks", (json_int_t)sx->stx_blocks,
+                         "mtime", iso_time(&sx->stx_mtime), "atime", iso_time(&sx->stx_atime),
+                         "birthtime", iso_time(birth), "ctime", iso_time(&sx->stx_ctime));
+}
+
+static json_t *do_stat(json_t *params, struct fs_fail *f, int flags, const char *op)
+{
+        struct statx sx;
+        PATH_PARAM(path, "path", op);
+        if (statx(AT_FDCWD, path, flags, STATX_BASIC_STATS | STATX_BTIME, &sx) < 0)
+                return fail(f, errno, op, path);
+        return file_info(&sx);
+}
+
+static json_t *m_stat(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        return do_stat(params, f, 0, "stat");
+}
+
+static json_t *m_lstat(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        return do_stat(params, f, AT_SYMLINK_NOFOLLOW, "lstat");
+}
+
+/* Read a regular file whole, refusing FIFOs, devices and anything over the cap. */
+static int read_whole(const char *path, uint8_t **ret, size_t *ret_len)
+{
+        _cleanup_fd_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        struct stat sb;
+        size_t len = 0, cap;
+        uint8_t *buf;
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &sb) < 0)
+                return -errno;
+        if (S_ISDIR(sb.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(sb.st_mode))
+                return -EINVAL;
+        if ((uint64_t)sb.st_size > AL_MAX_FILE_READ)
+                return -EFBIG;
+        cap = (size_t)sb.st_size + 1;
+        buf = malloc(cap);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                if (len == cap) { /* grew while we read */
+                        if (cap > AL_MAX_FILE_READ) {
+                                free(buf);
+                                return -EFBIG;
+                        }
+                        uint8_t *n = realloc(buf, cap * 2);
+                        if (!n) {
+                                free(buf);
+                                return -ENOMEM;
+                        }
+                        buf = n;
+                        cap *= 2;
+                }
+                ssize_t n = read(fd, buf + len, cap - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        free(buf);
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        *ret = buf;
+        *ret_len = len;
+        return 0;
+}
+
+static json_t *m_read_file(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        _cleanup_free_ uint8_t *data = NULL;
+        size_t len, b64len;
+        PATH_PARAM(path, "path", "readfile");
+        int r = read_whole(path, &data, &len);
+        if (r < 0)
+                return fail(f, -r, "readfile", path);
+        _cleanup_free_ char *b64 = al_b64_encode(data, len, &b64len);
+        return b64 ? json_stringn(b64, b64len) : fail(f, ENOMEM, "readfile", path);
+}
+
+/* Invalid UTF-8 becomes U+FFFD, as Deno's TextDecoder does. */
+static json_t *utf8_lossy(const uint8_t *s, size_t len)
+{
+        _cleanup_free_ char *out = malloc(len * 3 + 1);
+        size_t o = 0;
+
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < len;) {
+                unsigned c = s[i];
+                size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+                bool ok = n > 0 && i + n <= len && !(n == 2 && c < 0xc2) && !(n == 4 && c > 0xf4);
+                for (size_t k = 1; ok && k < n; k++)
+                        ok = (s[i + k] & 0xc0) == 0x80;
+                if (ok && n == 3) {
+                        unsigned cp = (c & 0x0f) << 12 | (s[i + 1] & 0x3f) << 6 | (s[i + 2] & 0x3f);
+                        ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
+                }
+                if (ok && n == 4) {
+                        unsigned cp = (c & 0x07) << 18 | (s[i + 1] & 0x3f) << 12;
+                        ok = cp >= 0x10000 && cp <= 0x10ffff;
+                }
+                if (ok && !(n == 1 && c == 0)) {
+                        memcpy(out + o, s + i, n);
+                        o += n;
+                        i += n;
+                } else if (ok) { /* NUL is valid text; jansson takes it with a length */
+                        out[o++] = 0;
+                        i++;
+                } else {
+                        memcpy(out + o, "\xef\xbf\xbd", 3);
+                        o += 3;
+                        i++;
+                }
+        }
+        return json_stringn_nocheck(out, o);
+}
+
+static json_t *m_read_text_file(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        _cleanup_free_ uint8_t *data = NULL;
+        size_t len;
+        PATH_PARAM(path, "path", "readfile");
+        int r = read_whole(path, &data, &len);
+        if (r < 0)
+                return fail(f, -r, "readfile", path);
+        json_t *s = utf8_lossy(data, len);
+        return s ? s : fail(f, ENOMEM, "readfile", path);
+}
+
+static int write_all_fd(int fd, const uint8_t *p, size_t n)
+{
+        while (n > 0) {
+                ssize_t w = write(fd, p, n);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0)
+                        return -errno;
+                p += w;
+                n -= (size_t)w;
+        }
+        return 0;
+}
+
+static json_t *write_common(json_t *params, struct fs_fail *f, bool text)
+{
+        json_t *opts = json_object_get(params, "options"), *content = json_object_get(params, "content");
+        _cleanup_free_ uint8_t *data = NULL;
+        const uint8_t *bytes;
+        size_t len;
+        int flags = O_WRONLY | O_CLOEXEC | O_NOCTTY;
+        json_t *mode = json_object_get(opts, "mode");
+        PATH_PARAM(path, "path", "open");
+
+        if (!json_is_string(content))
+                return fail(f, EINVAL, "write", path);
+        if (text) {
+                bytes = (const uint8_t *)json_string_value(content);
+                len = json_string_length(content);
+        } else {
+                int r = al_b64_decode(json_string_value(content), json_string_length(content),
+                                      AL_MAX_CALL, &data, &len);
+                if (r < 0)
+                        return fail(f, -r, "write", path);
+                bytes = data;
+        }
+        if (opt_bool(opts, "append", false))
+                flags |= O_APPEND;
+        else
+                flags |= O_TRUNC;
+        if (opt_bool(opts, "createNew", false))
+                flags |= O_CREAT | O_EXCL;
+        else if (opt_bool(opts, "create", true))
+                flags |= O_CREAT;
+        _cleanup_fd_ int fd = open(path, flags, json_is_integer(mode) ? (mode_t)json_integer_value(mode) & 07777 : 0666);
+        if (fd < 0)
+                return fail(f, errno, "open", path);
+        int r = write_all_fd(fd, bytes, len);
+        if (r < 0)
+                return fail(f, -r, "write", path);
+        if (json_is_integer(mode) && fchmod(fd, (mode_t)json_integer_value(mode) & 07777) < 0)
+                return fail(f, errno, "chmod", path);
+        return json_null();
+}
+
+static json_t *m_write_file(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        return write_common(params, f, false);
+}
+
+static json_t *m_write_text_file(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        return write_common(params, f, true);
+}
+
+static json_t *m_read_dir(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        PATH_PARAM(path, "path", "readdir");
+        DIR *d = opendir(path);
+        json_t *arr;
+        struct dirent *e;
+        size_t n = 0;
+
+        if (!d)
+                return fail(f, errno, "readdir", path);
+        arr = json_array();
+        while ((e = readdir(d)) && n < AL_MAX_DIR_ENTRIES) {
+                unsigned char t = e->d_type;
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                        continue;
+                if (t == DT_UNKNOWN) {
+                        struct stat sb;
+                        if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+                                t = S_ISDIR(sb.st_mode) ? DT_DIR : S_ISLNK(sb.st_mode) ? DT_LNK : S_ISREG(sb.st_mode) ? DT_REG : DT_UNKNOWN;
+                }
+                json_array_append_new(arr, json_pack("{s:s,s:b,s:b,s:b}", "name", e->d_name, "isFile",
+                                                     t == DT_REG, "isDirectory", t == DT_DIR,
+                                                     "isSymlink", t == DT_LNK));
+                n++;
+        }
+        closedir(d);
+        return arr;
+}
+
+/* Depth-first removal below dirfd, never following symlinks. */
+static int remove_tree(int parent, const char *name, int depth)
+{
+        struct stat sb;
+
+        if (depth > 256)
+                return -ELOOP;
+        if (fstatat(parent, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        if (!S_ISDIR(sb.st_mode))
+                return unlinkat(parent, name, 0) < 0 ? -errno : 0;
+        int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        struct dirent *e;
+        int r = 0;
+        while (r == 0 && (e = readdir(d)))
+                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                        r = remove_tree(dirfd(d), e->d_name, depth + 1);
+        closedir(d);
+        if (r == 0 && unlinkat(parent, name, AT_REMOVEDIR) < 0)
+                r = -errno;
+        return r;
+}
+
+static json_t *m_remove(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        struct stat sb;
+        PATH_PARAM(path, "path", "remove");
+
+        if (opt_bool(json_object_get(params, "options"), "recursive", false)) {
+                int r = remove_tree(AT_FDCWD, path, 0);
+                return r < 0 ? fail(f, -r, "remove", path) : json_null();
+        }
+        if (lstat(path, &sb) < 0)
+                return fail(f, errno, "remove", path);
+        if ((S_ISDIR(sb.st_mode) ? rmdir(path) : unlink(path)) < 0)
+                return fail(f, errno, "remove", path);
+        return json_null();
+}
+
+static json_t *m_mkdir(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        json_t *opts = json_object_get(params, "options"), *mode = json_object_get(opts, "mode");
+        mode_t m = json_is_integer(mode) ? (mode_t)json_integer_value(mode) & 07777 : 0777;
+        PATH_PARAM(path, "path", "mkdir");
+
+        if (!opt_bool(opts, "recursive", false))
+                return mkdir(path, m) < 0 ? fail(f, errno, "mkdir", path) : json_null();
+        for (char *p = path + 1;; p++) {
+                if (*p != '/' && *p != '\0')
+                        continue;
+                char c = *p;
+                *p = '\0';
+                if (mkdir(path, m) < 0 && errno != EEXIST)
+                        return fail(f, errno, "mkdir", path);
+                *p = c;
+                if (!c)
+                        break;
+        }
+        struct stat sb;
+        if (stat(path, &sb) < 0 || !S_ISDIR(sb.st_mode))
+                return fail(f, ENOTDIR, "mkdir", path);
+        return json_null();
+}
+
+static json_t *m_rename(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        PATH_PARAM(from, "oldPath", "rename");
+        PATH_PARAM(to, "newPath", "rename");
+        return rename(from, to) < 0 ? fail(f, errno, "rename", from) : json_null();
+}
+
+static json_t *m_chmod(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        PATH_PARAM(path, "path", "chmod");
+        json_t *mode = json_object_get(params, "mode");
+        if (!json_is_integer(mode))
+                return fail(f, EINVAL, "chmod", path);
+        return chmod(path, (mode_t)json_integer_value(mode) & 07777) < 0 ? fail(f, errno, "chmod", path) : json_null();
+}
+
+static json_t *m_chown(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        PATH_PARAM(path, "path", "chown");
+        json_t *u = json_object_get(params, "uid"), *g = json_object_get(params, "gid");
+        uid_t uid = json_is_integer(u) ? (uid_t)json_integer_value(u) : (uid_t)-1;
+        gid_t gid = json_is_integer(g) ? (gid_t)json_integer_value(g) : (gid_t)-1;
+        return chown(path, uid, gid) < 0 ? fail(f, errno, "chown", path) : json_null();
+}
+
+static json_t *m_copy_file(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        PATH_PARAM(from, "fromPath", "copy");
+        PATH_PARAM(to, "toPath", "copy");
+        _cleanup_fd_ int in = open(from, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        struct stat sb;
+        if (in < 0 || fstat(in, &sb) < 0)
+                return fail(f, errno, "copy", from);
+        if (!S_ISREG(sb.st_mode))
+                return fail(f, S_ISDIR(sb.st_mode) ? EISDIR : EINVAL, "copy", from);
+        _cleanup_fd_ int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, sb.st_mode & 07777);
+        if (out < 0)
+                return fail(f, errno, "copy", to);
+        for (;;) {
+                ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 20, 0);
+                if (n < 0)
+                        return fail(f, errno, "copy", to);
+                if (n == 0)
+                        break;
+        }
+        return json_null();
+}
+
+static json_t *m_link(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        PATH_PARAM(target, "target", "link");
+        PATH_PARAM(path, "path", "link");
+        return link(target, path) < 0 ? fail(f, errno, "link", path) : json_null();
+}
+
+static json_t *m_symlink(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        const char *target = json_string_value(json_object_get(params, "target"));
+        PATH_PARAM(path, "path", "symlink");
+        if (!target || strlen(target) >= AL_MAX_PATH)
+                return fail(f, EINVAL, "symlink", path);
+        return symlink(target, path) < 0 ? fail(f, errno, "symlink", path) : json_null();
+}
+
+static json_t *m_read_link(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        char buf[AL_MAX_PATH];
+        PATH_PARAM(path, "path", "readlink");
+        ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return fail(f, errno, "readlink", path);
+        return json_stringn(buf, (size_t)n);
+}
+
+static json_t *m_real_path(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        char buf[PATH_MAX];
+        PATH_PARAM(path, "path", "realpath");
+        return realpath(path, buf) ? json_string(buf) : fail(f, errno, "realpath", path);
+}
+
+static json_t *m_truncate(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        PATH_PARAM(path, "name", "truncate");
+        json_t *len = json_object_get(params, "length");
+        return truncate(path, json_is_integer(len) ? (off_t)json_integer_value(len) : 0) < 0
+                       ? fail(f, errno, "truncate", path)
+                       : json_null();
+}
+
+static json_t *m_umask(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        json_t *mask = json_object_get(params, "mask");
+        mode_t old = umask(json_is_integer(mask) ? (mode_t)json_integer_value(mask) & 0777 : 022);
+        if (!json_is_integer(mask))
+                umask(old);
+        return json_integer(old);
+}
+
+static int parse_iso(const char *s, struct timespec *ts)
+{
+        struct tm tm = { 0 };
+        unsigned ms = 0;
+        const char *rest = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+
+        if (!rest)
+                return -EINVAL;
+        if (*rest == '.')
+                ms = (unsigned)strtoul(rest + 1, NULL, 10) % 1000;
+        ts->tv_sec = timegm(&tm);
+        ts->tv_nsec = (long)ms * 1000000;
+        return 0;
+}
+
+static json_t *m_utime(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        struct timespec ts[2];
+        PATH_PARAM(path, "path", "utime");
+        if (parse_iso(json_string_value(json_object_get(params, "atime")), &ts[0]) < 0 ||
+            parse_iso(json_string_value(json_object_get(params, "mtime")), &ts[1]) < 0)
+                return fail(f, EINVAL, "utime", path);
+        return utimensat(AT_FDCWD, path, ts, 0) < 0 ? fail(f, errno, "utime", path) : json_null();
+}
+
+static json_t *make_temp(json_t *params, struct fs_fail *f, bool dir)
+{
+        json_t *o = json_object_get(params, "options");
+        const char *d = json_string_value(json_object_get(o, "dir"));
+        const char *pre = json_string_value(json_object_get(o, "prefix"));
+        const char *suf = json_string_value(json_object_get(o, "suffix"));
+        char tmpl[AL_MAX_PATH + 64];
+
+        if ((d && strlen(d) > AL_MAX_PATH / 2) || (pre && strlen(pre) > 255) || (suf && strlen(suf) > 255) ||
+            (pre && strchr(pre, '/')) || (suf && strchr(suf, '/')))
+                return fail(f, EINVAL, "maketemp", d);
+        if (d && d[0] != '/')
+                snprintf(tmpl, sizeof(tmpl), "%s/%s/%sXXXXXX%s", init_home(), d, pre ? pre : "", suf ? suf : "");
+        else
+                snprintf(tmpl, sizeof(tmpl), "%s/%sXXXXXX%s", d ? d : "/tmp", pre ? pre : "", suf ? suf : "");
+        if (dir) {
+                if (suf && *suf) { /* mkdtemp wants the X's last: try names ourselves */
+                        for (int i = 0; i < 100; i++) {
+                                char *x = strstr(tmpl + strlen(tmpl) - strlen(suf) - 6, "XXXXXX");
+                                for (int k = 0; k < 6; k++)
+                                        x[k] = "abcdefghijklmnopqrstuvwxyz0123456789"[rand() % 36];
+                                if (mkdir(tmpl, 0700) == 0)
+                                        return json_string(tmpl);
+                                if (errno != EEXIST)
+                                        break;
+                                memcpy(x, "XXXXXX", 6);
+                        }
+                        return fail(f, errno, "maketempdir", tmpl);
+                }
+                return mkdtemp(tmpl) ? json_string(tmpl) : fail(f, errno, "maketempdir", tmpl);
+        }
+        int fd = mkstemps(tmpl, suf ? (int)strlen(suf) : 0);
+        if (fd < 0)
+                return fail(f, errno, "maketempfile", tmpl);
+        close(fd);
+        return json_string(tmpl);
+}
+
+static json_t *m_make_temp_dir(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        return make_temp(params, f, true);
+}
+
+static json_t *m_make_temp_file(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        return make_temp(params, f, false);
+}
+
+/* --- sandbox-wide environment (envSet affects later spawns) -------------- */
+
+static json_t *env_key(json_t *params, struct fs_fail *f)
+{
+        json_t *k = json_object_get(params, "key");
+        const char *s = json_string_value(k);
+        if (!s || !*s || strchr(s, '=') || strlen(s) != json_string_length(k))
+                return fail(f, EINVAL, "env", s);
+        return k;
+}
+
+static json_t *m_env_get(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        json_t *k = env_key(params, f);
+        if (!k)
+                return NULL;
+        json_t *v = json_object_get(st->env, json_string_value(k));
+        return v ? json_incref(v) : json_null();
+}
+
+static json_t *m_env_set(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        json_t *k = env_key(params, f), *v = json_object_get(params, "value");
+        if (!k)
+                return NULL;
+        if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
+                return fail(f, EINVAL, "env", json_string_value(k));
+        if (st->env_bytes + json_string_length(k) + json_string_length(v) > AL_MAX_ENV_BYTES)
+                return fail(f, E2BIG, "env", json_string_value(k));
+        st->env_bytes += json_string_length(k) + json_string_length(v);
+        json_object_set(st->env, json_string_value(k), v);
+        return json_null();
+}
+
+static json_t *m_env_to_object(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        return json_deep_copy(st->env);
+}
+
+static json_t *m_env_delete(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        json_t *k = env_key(params, f);
+        if (!k)
+                return NULL;
+        json_object_del(st->env, json_string_value(k));
+        return json_null();
+}
+
+static const struct {
+        const char *name;
+        fs_fn fn;
+        bool as_user; /* with the app user's file system identity */
+} methods[] = {
+        { "readFile", m_read_file, true },         { "readTextFile", m_read_text_file, true },
+        { "writeFile", m_write_file, true },       { "writeTextFile", m_write_text_file, true },
+        { "readDir", m_read_dir, true },           { "remove", m_remove, true },
+        { "mkdir", m_mkdir, true },                { "rename", m_rename, true },
+        { "stat", m_stat, true },                  { "lstat", m_lstat, true },
+        { "chmod", m_chmod, true },                { "chown", m_chown, false },
+        { "copyFile", m_copy_file, true },         { "link", m_link, true },
+        { "symlink", m_symlink, true },            { "readLink", m_read_link, true },
+        { "realPath", m_real_path, true },         { "truncate", m_truncate, true },
+        { "umask", m_umask, false },               { "utime", m_utime, true },
+        { "makeTempDir", m_make_temp_dir, true },  { "makeTempFile", m_make_temp_file, true },
+        { "envGet", m_env_get, false },            { "envSet", m_env_set, false },
+        { "envToObject", m_env_to_object, false }, { "envDelete", m_env_delete, false },
+};
+
+static json_t *error_object(const struct fs_fail *f)
+{
+        char msg[AL_MAX_ERRMSG + AL_MAX_PATH];
+        const char *sym = strerrorname_np(f->code);
+
+        snprintf(msg, sizeof(msg), "%s (os error %d): %s '%s'", strerror(f->code), f->code, f->op ? f->op : "",
+                 f->path);
+        return json_pack("{s:s,s:s,s:s?,s:n}", "constructorName", al_errno_class(f->code), "message", msg,
+                         "code", sym, "stack");
+}
+
+json_t *init_fs_call(struct init_state *st, const char *method, json_t *params)
+{
+        struct fs_fail f = { 0 };
+        json_t *ok = NULL;
+
+        for (size_t i = 0; i < ARRAY_SIZE(methods); i++) {
+                if (strcmp(methods[i].name, method) != 0)
+                        continue;
+                bool as_user = methods[i].as_user && !st->strict;
+                if (as_user) {
+                        setfsgid(st->app_gid);
+                        setfsuid(st->app_uid);
+                }
+                ok = methods[i].fn(st, json_is_object(params) ? params : NULL, &f);
+                if (as_user) {
+                        setfsuid(0);
+                        setfsgid(0);
+                }
+                if (ok)
+                        return json_pack("{s:o}", "ok", ok);
+                return json_pack("{s:o}", "error", error_object(&f));
+        }
+        return json_pack("{s:{s:s,s:s,s:s,s:n}}", "error", "constructorName", "NotSupported", "message",
+                         "method not supported by this sandbox", "code", "ENOSYS", "stack");
+}
