@@ -30,5 +30,8 @@ void airlockd_usage(FILE *f);
 
 /* run.c */
 int airlockd_run(const struct run_opts *o);
+int airlockd_init_path(char *buf, size_t len);
+/* serve.c */
+int airlockd_serve(int argc, char **argv, const char *state_dir);
 /* image.c */
 int airlockd_image(int argc, char **argv, const char *state_dir);

@@ -23,10 +23,15 @@ int main(int argc, char **argv)
                         break;
                 }
         }
-        if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-                airlockd_usage(argc < 2 ? stderr : stdout);
-                return argc < 2 ? 2 : 0;
+        if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+                airlockd_usage(stdout);
+                return 0;
         }
+        /* serve is the default command */
+        if (argc < 2 || argv[1][0] == '-')
+                return airlockd_serve(argc, argv, state_dir);
+        if (strcmp(argv[1], "serve") == 0)
+                return airlockd_serve(argc - 1, argv + 1, state_dir);
         if (strcmp(argv[1], "image") == 0)
                 return airlockd_image(argc - 1, argv + 1, state_dir);
         if (strcmp(argv[1], "run") != 0) {

@@ -12,6 +12,8 @@ void airlockd_usage(FILE *f)
         fputs("usage: airlockd [--state-dir DIR] COMMAND ...\n"
               "\n"
               "commands:\n"
+              "  serve [--listen ADDR:PORT]      the API server (the default command;\n"
+              "                                  default 127.0.0.1:8080)\n"
               "  run [OPTIONS] -- CMD [ARG...]   run CMD in a new sandbox, then remove it\n"
               "  image build [NAME]              build an image (default: \"default\")\n"
               "\n"

@@ -274,7 +274,7 @@ static int setup_signals(void)
         return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-static int init_binary_path(char *buf, size_t len)
+int airlockd_init_path(char *buf, size_t len)
 {
         const char *env = getenv("AIRLOCK_INIT");
         char self[PATH_MAX];
@@ -334,7 +334,7 @@ int airlockd_run(const struct run_opts *o)
         char path[PATH_MAX];
         int r, sfd, status;
 
-        if (init_binary_path(path, sizeof(path)) < 0 ||
+        if (airlockd_init_path(path, sizeof(path)) < 0 ||
             (cfg.init_fd = rt_init_binary_open(path, &err)) < 0 ||
             rt_id_generate("loc", cfg.id) < 0 || rt_sandbox_create(&cfg, &sb, &err) < 0) {
                 fprintf(stderr, "airlockd: %s\n", err.msg[0] ? err.msg : "cannot start the sandbox");

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* "airlockd serve": the API server on one event loop. */
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "airlockd.h"
+#include "api/server.h"
+#include "common/cleanup.h"
+#include "sandbox/live.h"
+
+#define TOKEN_LEN 44
+
+/* The token lives in <state>/token, 0600, made at first start. Its ddo_
+ * prefix spares SDK users an organisation setting. */
+static int load_token(const char *state_dir, char *buf, size_t len, bool *ret_new, struct al_error *err)
+{
+        char path[PATH_MAX];
+        static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+        unsigned char rnd[TOKEN_LEN];
+
+        snprintf(path, sizeof(path), "%s/token", state_dir);
+        if (mkdir(state_dir, 0755) < 0 && errno != EEXIST)
+                return al_error_set(err, errno, "create %s", state_dir);
+        _cleanup_fd_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd >= 0) {
+                ssize_t n = read(fd, buf, len - 1);
+                if (n <= 4)
+                        return al_error_setx(err, EINVAL, "%s is empty: remove it to make a new token", path);
+                buf[n] = '\0';
+                buf[strcspn(buf, "\r\n")] = '\0';
+                *ret_new = false;
+                return 0;
+        }
+        if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+                return al_error_set(err, EIO, "getrandom");
+        memcpy(buf, "ddo_", 4);
+        for (size_t i = 0; i < sizeof(rnd) && i + 5 < len; i++)
+                buf[4 + i] = alphabet[rnd[i] % 36];
+        buf[4 + sizeof(rnd)] = '\0';
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return al_error_set(err, errno, "create %s", path);
+        if (write(fd, buf, strlen(buf)) < 0 || write(fd, "\n", 1) < 0)
+                return al_error_set(err, errno, "write %s", path);
+        *ret_new = true;
+        return 0;
+}
+
+static void on_stop(evutil_socket_t sig, short what, void *arg)
+{
+        event_base_loopbreak(arg);
+}
+
+static void on_child(evutil_socket_t sig, short what, void *arg)
+{
+        /* background teardown helpers (rt_sandbox_destroy_async) */
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+                ;
+}
+
+static const struct option serve_options[] = {
+        { "listen", required_argument, NULL, 'l' },
+        { "state-dir", required_argument, NULL, 's' },
+        { "image", required_argument, NULL, 'm' },
+        { "profile", required_argument, NULL, 'p' },
+        { "tls-cert", required_argument, NULL, 'c' },
+        { "tls-key", required_argument, NULL, 'k' },
+        { NULL, 0, NULL, 0 },
+};
+
+int airlockd_serve(int argc, char **argv, const char *state_dir)
+{
+        struct api_config cfg = { .listen = "127.0.0.1:8080", .state_dir = state_dir, .image = "default" };
+        struct al_error err = { 0 };
+        struct api_server *srv = NULL;
+        char token[128], init_path[PATH_MAX];
+        bool fresh = false;
+        int c;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+", serve_options, NULL)) != -1) {
+                switch (c) {
+                case 'l':
+                        cfg.listen = optarg;
+                        break;
+                case 's':
+                        cfg.state_dir = optarg;
+                        break;
+                case 'm':
+                        cfg.image = optarg;
+                        break;
+                case 'p':
+                        if (strcmp(optarg, "strict") == 0)
+                                cfg.profile = RT_PROFILE_STRICT;
+                        else if (strcmp(optarg, "default") != 0) {
+                                fprintf(stderr, "airlockd: --profile: '%s' is neither default nor strict\n", optarg);
+                                return 2;
+                        }
+                        break;
+                case 'c':
+                case 'k':
+                        fprintf(stderr, "airlockd: TLS is not supported yet: put a TLS proxy in front\n");
+                        return 2;
+                default:
+                        fprintf(stderr, "airlockd: serve: unknown or incomplete option '%s'\n", argv[optind - 1]);
+                        return 2;
+                }
+        }
+        if (load_token(cfg.state_dir, token, sizeof(token), &fresh, &err) < 0 ||
+            airlockd_init_path(init_path, sizeof(init_path)) < 0 ||
+            (cfg.init_fd = rt_init_binary_open(init_path, &err)) < 0) {
+                fprintf(stderr, "airlockd: %s\n", err.msg[0] ? err.msg : "cannot find airlock-init");
+                return 1;
+        }
+        cfg.token = token;
+        signal(SIGPIPE, SIG_IGN);
+        struct event_base *base = event_base_new();
+        if (!base || api_server_start(base, &cfg, &srv, &err) < 0) {
+                fprintf(stderr, "airlockd: %s\n", err.msg[0] ? err.msg : "cannot start the event loop");
+                return 1;
+        }
+        struct event *ev_term = evsignal_new(base, SIGTERM, on_stop, base);
+        struct event *ev_int = evsignal_new(base, SIGINT, on_stop, base);
+        struct event *ev_chld = evsignal_new(base, SIGCHLD, on_child, NULL);
+        event_add(ev_term, NULL);
+        event_add(ev_int, NULL);
+        event_add(ev_chld, NULL);
+        printf("airlockd: listening on http://%s%s\n"
+               "export DENO_SANDBOX_ENDPOINT=http://%s DENO_DEPLOY_ENDPOINT=http://%s DENO_DEPLOY_TOKEN=%s\n",
+               cfg.listen, fresh ? " (new token written to the state directory)" : "", cfg.listen, cfg.listen,
+               token);
+        fflush(stdout);
+        event_base_dispatch(base);
+        sbx_kill_all();
+        event_base_loop(base, EVLOOP_NONBLOCK); /* let the closes and frees run */
+        api_server_stop(srv);
+        event_free(ev_term);
+        event_free(ev_int);
+        event_free(ev_chld);
+        event_base_free(base);
+        return 0;
+}

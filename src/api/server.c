@@ -1,0 +1,658 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include <http_parser.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <wslay/wslay.h>
+
+#include "common/b64.h"
+#include "common/limits.h"
+#include "sandbox/live.h"
+#include "server.h"
+
+#define API_MAX_HEADER_BYTES (64u * 1024u)
+#define API_MAX_BODY (64u * 1024u)
+#define API_MAX_URL 2048
+#define API_MAX_WS_MSG (100ull * 1024 * 1024) /* the SDK's own limit */
+#define API_WS_LOW_WATER (256u * 1024u)
+#define API_MAX_CONFIG_B64 (64u * 1024u)
+
+struct api_server {
+        struct event_base *base;
+        struct evconnlistener *listener;
+        const struct api_config *cfg;
+};
+
+enum conn_state { CONN_HTTP, CONN_WS, CONN_CLOSING };
+
+struct conn {
+        struct sbx_peer peer; /* first: the sandbox sees us as this */
+        struct api_server *srv;
+        struct bufferevent *bev;
+        enum conn_state state;
+        http_parser parser;
+        size_t header_bytes;
+        char url[API_MAX_URL];
+        char field[64];
+        bool field_done;
+        char *auth, *config, *ws_key, *upgrade;
+        char *cur_value_dst; /* which header the value belongs to */
+        char body[API_MAX_BODY + 1];
+        size_t body_len;
+        bool headers_done, message_done, too_big;
+        wslay_event_context_ptr ws;
+        struct sbx *sbx;
+        bool closing_after_write;
+};
+
+/* --- small HTTP helpers --------------------------------------------------- */
+
+static void send_json_response(struct conn *c, int status, const char *reason, json_t *body,
+                               const char *extra_headers)
+{
+        char *text = json_dumps(body, JSON_COMPACT);
+        struct evbuffer *out = bufferevent_get_output(c->bev);
+
+        evbuffer_add_printf(out,
+                            "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                            "Connection: close\r\n%s\r\n%s",
+                            status, reason, text ? strlen(text) : 0, extra_headers ? extra_headers : "",
+                            text ? text : "");
+        free(text);
+        json_decref(body);
+        c->state = CONN_CLOSING;
+        c->closing_after_write = true;
+}
+
+static void send_error(struct conn *c, int status, const char *reason, const char *code, const char *msg)
+{
+        send_json_response(c, status, reason, json_pack("{s:s,s:s}", "code", code, "message", msg), NULL);
+}
+
+static bool token_ok(const struct conn *c)
+{
+        const char *want = c->srv->cfg->token;
+        size_t n = strlen(want);
+
+        if (!c->auth || strncmp(c->auth, "Bearer ", 7) != 0 || strlen(c->auth + 7) != n)
+                return false;
+        return CRYPTO_memcmp(c->auth + 7, want, n) == 0;
+}
+
+/* --- http_parser callbacks ------------------------------------------------ */
+
+static int on_url(http_parser *p, const char *at, size_t len)
+{
+        struct conn *c = p->data;
+        size_t have = strlen(c->url);
+        if (have + len >= sizeof(c->url))
+                return 1;
+        memcpy(c->url + have, at, len);
+        c->url[have + len] = '\0';
+        return 0;
+}
+
+static char **header_slot(struct conn *c, const char *name)
+{
+        if (strcasecmp(name, "authorization") == 0)
+                return &c->auth;
+        if (strcasecmp(name, "x-deno-sandbox-config") == 0)
+                return &c->config;
+        if (strcasecmp(name, "sec-websocket-key") == 0)
+                return &c->ws_key;
+        if (strcasecmp(name, "upgrade") == 0)
+                return &c->upgrade;
+        return NULL;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t len)
+{
+        struct conn *c = p->data;
+        size_t have;
+
+        c->header_bytes += len;
+        if (c->header_bytes > API_MAX_HEADER_BYTES)
+                return 1;
+        if (c->field_done) { /* a new field starts */
+                c->field[0] = '\0';
+                c->field_done = false;
+        }
+        have = strlen(c->field);
+        if (have + len >= sizeof(c->field))
+                len = sizeof(c->field) - 1 - have; /* long names are not ours anyway */
+        memcpy(c->field + have, at, len);
+        c->field[have + len] = '\0';
+        return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len)
+{
+        struct conn *c = p->data;
+        char **slot;
+
+        c->header_bytes += len;
+        if (c->header_bytes > API_MAX_HEADER_BYTES)
+                return 1;
+        c->field_done = true;
+        slot = header_slot(c, c->field);
+        if (!slot)
+                return 0;
+        size_t have = *slot ? strlen(*slot) : 0;
+        char *n = realloc(*slot, have + len + 1);
+        if (!n)
+                return 1;
+        memcpy(n + have, at, len);
+        n[have + len] = '\0';
+        *slot = n;
+        return 0;
+}
+
+static int on_headers_complete(http_parser *p)
+{
+        ((struct conn *)p->data)->headers_done = true;
+        return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t len)
+{
+        struct conn *c = p->data;
+        if (c->body_len + len > API_MAX_BODY) {
+                c->too_big = true;
+                return 1;
+        }
+        memcpy(c->body + c->body_len, at, len);
+        c->body_len += len;
+        return 0;
+}
+
+static int on_message_complete(http_parser *p)
+{
+        ((struct conn *)p->data)->message_done = true;
+        return 0;
+}
+
+static const http_parser_settings parser_settings = {
+        .on_url = on_url,
+        .on_header_field = on_header_field,
+        .on_header_value = on_header_value,
+        .on_headers_complete = on_headers_complete,
+        .on_body = on_body,
+        .on_message_complete = on_message_complete,
+};
+
+/* --- WebSocket ------------------------------------------------------------ */
+
+static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
+{
+        struct conn *c = user;
+        struct evbuffer *in = bufferevent_get_input(c->bev);
+        int n = evbuffer_remove(in, buf, len);
+
+        if (n <= 0) {
+                wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+                return -1;
+        }
+        return n;
+}
+
+static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user)
+{
+        struct conn *c = user;
+        if (bufferevent_write(c->bev, data, len) < 0) {
+                wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+                return -1;
+        }
+        return (ssize_t)len;
+}
+
+static void ws_flush(struct conn *c)
+{
+        if (c->ws && wslay_event_want_write(c->ws))
+                wslay_event_send(c->ws);
+}
+
+static void ws_text(struct conn *c, const char *text, size_t len)
+{
+        struct wslay_event_msg msg = { .opcode = WSLAY_TEXT_FRAME, .msg = (const uint8_t *)text, .msg_length = len };
+        if (c->ws && c->state == CONN_WS)
+                wslay_event_queue_msg(c->ws, &msg);
+}
+
+static void peer_send(struct sbx_peer *p, json_t *msg)
+{
+        struct conn *c = (struct conn *)p;
+        char *text = json_dumps(msg, JSON_COMPACT);
+
+        json_decref(msg);
+        if (!text)
+                return;
+        ws_text(c, text, strlen(text));
+        free(text);
+        ws_flush(c);
+}
+
+static size_t peer_backlog(struct sbx_peer *p)
+{
+        struct conn *c = (struct conn *)p;
+        return evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+static void peer_close(struct sbx_peer *p, int code, const char *reason)
+{
+        struct conn *c = (struct conn *)p;
+
+        c->sbx = NULL; /* the sandbox is going: do not call back into it */
+        if (c->ws && c->state == CONN_WS) {
+                wslay_event_queue_close(c->ws, (uint16_t)code, (const uint8_t *)reason, strlen(reason));
+                ws_flush(c);
+        }
+        c->state = CONN_CLOSING;
+        c->closing_after_write = true;
+}
+
+static void rpc_error(struct conn *c, json_t *id, int code, const char *message)
+{
+        peer_send(&c->peer, json_pack("{s:s,s:O,s:{s:i,s:s}}", "jsonrpc", "2.0", "id", id ? id : json_null(),
+                                      "error", "code", code, "message", message));
+}
+
+static void on_ws_message(struct conn *c, const uint8_t *data, size_t len)
+{
+        json_error_t jerr;
+        json_t *msg, *id, *params;
+        const char *method;
+
+        if (len == 4 && memcmp(data, "ping", 4) == 0) {
+                ws_text(c, "pong", 4);
+                return;
+        }
+        msg = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!json_is_object(msg)) {
+                json_decref(msg);
+                peer_close(&c->peer, 4000, "Invalid JSON");
+                return;
+        }
+        method = json_string_value(json_object_get(msg, "method"));
+        id = json_object_get(msg, "id");
+        params = json_object_get(msg, "params");
+        if (!method || (id && !json_is_integer(id) && !json_is_string(id))) {
+                rpc_error(c, id, -32600, "Invalid Request");
+        } else if (!c->sbx) {
+                if (id)
+                        rpc_error(c, id, -32000, "the sandbox is gone");
+        } else if (!id) {
+                if (strncmp(method, "$sandbox.stream.", 16) == 0 && json_is_object(params))
+                        sbx_stream_note(c->sbx, &c->peer, method, params);
+        } else if (params && !json_is_object(params)) {
+                rpc_error(c, id, -32602, "Invalid params");
+        } else {
+                sbx_rpc(c->sbx, &c->peer, id, method, params);
+        }
+        json_decref(msg);
+}
+
+static void ws_on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg, void *user)
+{
+        struct conn *c = user;
+
+        if (arg->opcode == WSLAY_TEXT_FRAME || arg->opcode == WSLAY_BINARY_FRAME)
+                on_ws_message(c, arg->msg, arg->msg_length);
+        else if (arg->opcode == WSLAY_CONNECTION_CLOSE && c->sbx) {
+                struct sbx *s = c->sbx;
+                c->sbx = NULL;
+                sbx_detach(s, &c->peer);
+        }
+}
+
+static int ws_start(struct conn *c)
+{
+        static const struct wslay_event_callbacks cb = {
+                .recv_callback = ws_recv,
+                .send_callback = ws_send,
+                .on_msg_recv_callback = ws_on_msg,
+        };
+        if (wslay_event_context_server_init(&c->ws, &cb, c) != 0)
+                return -ENOMEM;
+        wslay_event_config_set_max_recv_msg_length(c->ws, API_MAX_WS_MSG);
+        c->state = CONN_WS;
+        return 0;
+}
+
+static void send_upgrade(struct conn *c, const char *sandbox_id)
+{
+        static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+        unsigned char sha[SHA_DIGEST_LENGTH];
+        char buf[256];
+        char *accept;
+
+        snprintf(buf, sizeof(buf), "%s%s", c->ws_key, guid);
+        SHA1((const unsigned char *)buf, strlen(buf), sha);
+        accept = al_b64_encode(sha, sizeof(sha), NULL);
+        evbuffer_add_printf(bufferevent_get_output(c->bev),
+                            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                            "Sec-WebSocket-Accept: %s\r\nx-deno-sandbox-id: %s\r\n\r\n",
+                            accept ? accept : "", sandbox_id);
+        free(accept);
+}
+
+/* --- routes --------------------------------------------------------------- */
+
+/* The config header is btoa() of JSON: Latin-1 bytes, not UTF-8. */
+static json_t *decode_config(const char *b64, struct al_error *err)
+{
+        uint8_t *raw;
+        size_t n;
+        json_error_t jerr;
+
+        if (!b64 || strlen(b64) > API_MAX_CONFIG_B64 ||
+            al_b64_decode(b64, strlen(b64), API_MAX_CONFIG_B64, &raw, &n) < 0) {
+                al_error_setx(err, EINVAL, "x-deno-sandbox-config is not base64");
+                return NULL;
+        }
+        char *utf8 = malloc(n * 2 + 1);
+        size_t o = 0;
+        for (size_t i = 0; utf8 && i < n; i++) {
+                if (raw[i] < 0x80) {
+                        utf8[o++] = (char)raw[i];
+                } else {
+                        utf8[o++] = (char)(0xc0 | raw[i] >> 6);
+                        utf8[o++] = (char)(0x80 | (raw[i] & 0x3f));
+                }
+        }
+        free(raw);
+        json_t *cfg = utf8 ? json_loadb(utf8, o, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+        free(utf8);
+        if (!json_is_object(cfg)) {
+                json_decref(cfg);
+                al_error_setx(err, EINVAL, "x-deno-sandbox-config is not a JSON object");
+                return NULL;
+        }
+        return cfg;
+}
+
+static void route_create(struct conn *c)
+{
+        struct al_error err = { 0 };
+        json_t *cfg = decode_config(c->config ? c->config : "e30=", &err);
+        struct rt_config rc = { .state_dir = c->srv->cfg->state_dir, .image = c->srv->cfg->image,
+                                .profile = c->srv->cfg->profile, .init_fd = c->srv->cfg->init_fd,
+                                .limits = { AL_DEFAULT_MEMORY, AL_DEFAULT_DISK, AL_DEFAULT_CPUS, AL_DEFAULT_PIDS } };
+        int64_t stop_at = 0;
+
+        if (!cfg) {
+                send_error(c, 400, "Bad Request", "INVALID_CONFIG", err.msg);
+                return;
+        }
+        json_t *mem = json_object_get(cfg, "memory_mb"), *stop = json_object_get(cfg, "stop_at_ms");
+        if (json_is_integer(mem)) {
+                uint64_t bytes = (uint64_t)json_integer_value(mem) << 20;
+                if (json_integer_value(mem) <= 0 || bytes < AL_MIN_MEMORY || bytes > AL_MAX_MEMORY) {
+                        json_decref(cfg);
+                        send_error(c, 400, "Bad Request", "INVALID_CONFIG", "memory_mb is out of range");
+                        return;
+                }
+                rc.limits.memory_bytes = bytes;
+        }
+        if (json_is_integer(stop))
+                stop_at = json_integer_value(stop);
+        json_decref(cfg);
+        if (rt_id_generate("loc", rc.id) < 0) {
+                send_error(c, 500, "Internal Server Error", "INTERNAL", "cannot make a sandbox id");
+                return;
+        }
+        c->sbx = sbx_create(c->srv->base, &rc, stop_at, &err);
+        if (!c->sbx) {
+                send_error(c, 500, "Internal Server Error", "SANDBOX_CREATE_FAILED", err.msg);
+                return;
+        }
+        send_upgrade(c, rc.id);
+        if (ws_start(c) < 0) {
+                sbx_kill(c->sbx, 1011, "internal error");
+                return;
+        }
+        sbx_attach(c->sbx, &c->peer, true);
+}
+
+static void route_connect(struct conn *c, const char *id)
+{
+        struct sbx *s = sbx_find(id);
+
+        if (!s) {
+                send_error(c, 404, "Not Found", "SANDBOX_NOT_FOUND", "no such sandbox");
+                return;
+        }
+        send_upgrade(c, id);
+        if (ws_start(c) < 0) {
+                send_error(c, 500, "Internal Server Error", "INTERNAL", "websocket setup failed");
+                return;
+        }
+        c->sbx = s;
+        sbx_attach(s, &c->peer, false);
+}
+
+static void route_sandbox(struct conn *c, const char *id, const char *rest)
+{
+        struct sbx *s = sbx_find(id);
+        enum http_method m = c->parser.method;
+
+        if (!s) {
+                send_error(c, 404, "Not Found", "SANDBOX_NOT_FOUND", "no such sandbox");
+        } else if (!*rest && m == HTTP_DELETE) {
+                sbx_kill(s, 1000, "sandbox killed");
+                send_json_response(c, 200, "OK", json_object(), NULL);
+        } else if (!*rest && m == HTTP_PATCH) {
+                json_t *body = json_loadb(c->body, c->body_len, 0, NULL);
+                json_t *stop = json_object_get(body, "stop_at_ms");
+                if (!json_is_integer(stop) || sbx_set_stop_at(s, json_integer_value(stop)) < 0) {
+                        send_error(c, 400, "Bad Request", "INVALID_BODY", "stop_at_ms must be an integer");
+                } else {
+                        send_json_response(c, 200, "OK", json_pack("{s:I}", "stop_at_ms", (json_int_t)sbx_stop_at(s)),
+                                           NULL);
+                }
+                json_decref(body);
+        } else if (strncmp(rest, "/expose/", 8) == 0 && m == HTTP_POST) {
+                send_error(c, 501, "Not Implemented", "NOT_SUPPORTED",
+                           "exposing ports and SSH is not supported by Airlock yet");
+        } else {
+                send_error(c, 404, "Not Found", "NOT_FOUND", "no such route");
+        }
+}
+
+static void route(struct conn *c)
+{
+        char path[API_MAX_URL], id[RT_ID_LEN + 1];
+        char *q;
+
+        snprintf(path, sizeof(path), "%s", c->url);
+        if ((q = strchr(path, '?')))
+                *q = '\0';
+        if (!token_ok(c)) {
+                send_error(c, 401, "Unauthorized", "INVALID_TOKEN", "missing or invalid bearer token");
+                return;
+        }
+        bool upgrade = c->parser.upgrade && c->upgrade && strcasecmp(c->upgrade, "websocket") == 0 && c->ws_key;
+        if (strcmp(path, "/api/v3/sandboxes/create") == 0 && c->parser.method == HTTP_GET) {
+                if (!upgrade)
+                        send_error(c, 400, "Bad Request", "UPGRADE_REQUIRED", "create is a WebSocket upgrade");
+                else
+                        route_create(c);
+                return;
+        }
+        if (strncmp(path, "/api/v3/sandbox/", 16) == 0) {
+                const char *p = path + 16;
+                size_t n = strcspn(p, "/");
+                if (n != RT_ID_LEN) {
+                        send_error(c, 404, "Not Found", "SANDBOX_NOT_FOUND", "no such sandbox");
+                        return;
+                }
+                memcpy(id, p, n);
+                id[n] = '\0';
+                if (strcmp(p + n, "/connect") == 0 && c->parser.method == HTTP_GET) {
+                        if (!upgrade)
+                                send_error(c, 400, "Bad Request", "UPGRADE_REQUIRED", "connect is a WebSocket upgrade");
+                        else
+                                route_connect(c, id);
+                        return;
+                }
+                route_sandbox(c, id, p + n);
+                return;
+        }
+        send_error(c, 404, "Not Found", "NOT_FOUND", "no such route");
+}
+
+/* --- connection plumbing -------------------------------------------------- */
+
+static void conn_free(struct conn *c)
+{
+        if (c->sbx) {
+                struct sbx *s = c->sbx;
+                c->sbx = NULL;
+                sbx_detach(s, &c->peer);
+        }
+        if (c->ws)
+                wslay_event_context_free(c->ws);
+        bufferevent_free(c->bev);
+        free(c->auth);
+        free(c->config);
+        free(c->ws_key);
+        free(c->upgrade);
+        free(c);
+}
+
+static void on_http_read(struct conn *c)
+{
+        struct evbuffer *in = bufferevent_get_input(c->bev);
+        size_t len = evbuffer_get_length(in);
+        const char *data = (const char *)evbuffer_pullup(in, (ssize_t)len);
+        size_t used = http_parser_execute(&c->parser, &parser_settings, data, len);
+
+        if (c->parser.upgrade && c->headers_done) {
+                evbuffer_drain(in, used);
+                route(c);
+                return;
+        }
+        if (HTTP_PARSER_ERRNO(&c->parser) != HPE_OK) {
+                evbuffer_drain(in, len);
+                if (c->too_big)
+                        send_error(c, 413, "Payload Too Large", "TOO_LARGE", "request too large");
+                else
+                        send_error(c, 400, "Bad Request", "BAD_REQUEST", http_errno_description(HTTP_PARSER_ERRNO(&c->parser)));
+                return;
+        }
+        evbuffer_drain(in, used);
+        if (c->message_done)
+                route(c);
+}
+
+/* Done when a closing connection has nothing left to send, or when both
+ * sides of a WebSocket close handshake are through. */
+static bool conn_done(struct conn *c)
+{
+        if (c->ws && c->state != CONN_HTTP && !wslay_event_want_read(c->ws) && !wslay_event_want_write(c->ws))
+                return evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
+        return c->state == CONN_CLOSING && c->closing_after_write &&
+               evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 &&
+               (!c->ws || !wslay_event_want_write(c->ws));
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+        struct conn *c = arg;
+
+        if (c->state == CONN_HTTP)
+                on_http_read(c);
+        if (c->state == CONN_WS || (c->state == CONN_CLOSING && c->ws)) {
+                if (wslay_event_recv(c->ws) != 0) {
+                        conn_free(c);
+                        return;
+                }
+                ws_flush(c);
+        }
+        if (conn_done(c))
+                conn_free(c);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+        struct conn *c = arg;
+
+        if (conn_done(c)) {
+                conn_free(c);
+                return;
+        }
+        if (c->sbx)
+                sbx_peer_drained(c->sbx, &c->peer);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+        if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+                conn_free(arg);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int socklen, void *arg)
+{
+        struct api_server *srv = arg;
+        struct conn *c = calloc(1, sizeof(*c));
+
+        if (!c) {
+                evutil_closesocket(fd);
+                return;
+        }
+        c->srv = srv;
+        c->peer = (struct sbx_peer){ .send = peer_send, .backlog = peer_backlog, .close = peer_close };
+        c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+        if (!c->bev) {
+                evutil_closesocket(fd);
+                free(c);
+                return;
+        }
+        http_parser_init(&c->parser, HTTP_REQUEST);
+        c->parser.data = c;
+        bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+        bufferevent_setwatermark(c->bev, EV_WRITE, API_WS_LOW_WATER, 0);
+        bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+int api_server_start(struct event_base *base, const struct api_config *cfg, struct api_server **ret,
+                     struct al_error *err)
+{
+        struct sockaddr_storage ss;
+        int sslen = sizeof(ss);
+        struct api_server *srv;
+
+        if (evutil_parse_sockaddr_port(cfg->listen, (struct sockaddr *)&ss, &sslen) < 0)
+                return al_error_setx(err, EINVAL, "--listen: '%s' is not ADDR:PORT", cfg->listen);
+        srv = calloc(1, sizeof(*srv));
+        if (!srv)
+                return al_error_set(err, ENOMEM, "allocate server");
+        srv->base = base;
+        srv->cfg = cfg;
+        srv->listener = evconnlistener_new_bind(base, on_accept, srv,
+                                                LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+                                                128, (struct sockaddr *)&ss, sslen);
+        if (!srv->listener) {
+                int e = errno;
+                free(srv);
+                return al_error_set(err, e, "listen on %s", cfg->listen);
+        }
+        *ret = srv;
+        return 0;
+}
+
+void api_server_stop(struct api_server *srv)
+{
+        if (!srv)
+                return;
+        evconnlistener_free(srv->listener);
+        free(srv);
+}

@@ -1,0 +1,949 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "common/b64.h"
+#include "common/buf.h"
+#include "common/chan.h"
+#include "common/errno_class.h"
+#include "live.h"
+
+#define SBX_MAX_PEERS 64
+#define SBX_MAX_PROCS AL_MAX_PROCS
+#define SBX_MAX_CALLS 1024
+#define SBX_MAX_WAITERS 16
+#define SBX_MAX_IN_STREAMS 256
+#define SBX_PEER_HIGH_WATER (1u << 20) /* hold acks while a peer has this much queued */
+
+/* A stream the client sends us (stdin, file content); it may start before
+ * the request that claims it, so data is kept until then, capped. */
+struct in_stream {
+        bool used, ended, failed;
+        struct sbx_peer *peer;
+        int64_t id;
+        struct al_buf data;
+        uint32_t proc; /* bound to a process's stdin (chan id), or 0 */
+        json_t *write_rpc; /* a writeFile waiting for the end */
+        json_t *write_params;
+};
+
+struct waiter {
+        struct sbx_peer *peer;
+        json_t *rpc_id;
+};
+
+struct proc {
+        bool used, started, exited;
+        uint32_t chan_id;
+        int64_t pid;
+        struct sbx_peer *owner;
+        json_t *spawn_rpc; /* until started */
+        int64_t out_stream, err_stream; /* 0 = none */
+        uint32_t held_ack; /* output delivered to a busy peer, not yet acknowledged */
+        uint32_t stdin_credit;
+        int64_t stdin_stream; /* client stream id, -1 = none */
+        uint32_t kind, value;
+        uint64_t oom_before;
+        struct waiter waiters[SBX_MAX_WAITERS];
+        int n_waiters;
+};
+
+struct call {
+        bool used;
+        uint32_t chan_id;
+        struct sbx_peer *peer;
+        json_t *rpc_id;
+};
+
+struct sbx {
+        struct sbx *next;
+        struct event_base *base;
+        char id[RT_ID_LEN + 1];
+        struct rt_sandbox *rt;
+        struct bufferevent *chan;
+        struct event *timer;
+        int64_t stop_at_ms;
+        struct sbx_peer *peers[SBX_MAX_PEERS];
+        struct sbx_peer *primary;
+        struct proc procs[SBX_MAX_PROCS];
+        struct call calls[SBX_MAX_CALLS];
+        struct in_stream in[SBX_MAX_IN_STREAMS];
+        struct al_buf reply;
+        uint32_t reply_id;
+        uint32_t next_chan_id;
+        bool dying;
+};
+
+static struct sbx *all;
+static int64_t next_stream_id = 1000; /* server-wide: the SDK's maps are per client process */
+
+/* --- small helpers ------------------------------------------------------- */
+
+json_t *sbx_error_object(const char *cls, const char *message, const char *code)
+{
+        return json_pack("{s:s,s:s,s:s?,s:n}", "constructorName", cls, "message", message, "code",
+                         code, "stack");
+}
+
+json_t *sbx_rpc_result(json_t *id, json_t *result)
+{
+        return json_pack("{s:s,s:O,s:o}", "jsonrpc", "2.0", "id", id, "result", result);
+}
+
+static void reply_ok(struct sbx_peer *p, json_t *id, json_t *value)
+{
+        if (p)
+                p->send(p, sbx_rpc_result(id, json_pack("{s:o}", "ok", value ? value : json_null())));
+        else
+                json_decref(value);
+}
+
+static void reply_err(struct sbx_peer *p, json_t *id, int code, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+static void reply_err(struct sbx_peer *p, json_t *id, int code, const char *fmt, ...)
+{
+        char msg[AL_MAX_ERRMSG];
+        va_list ap;
+
+        if (!p)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        p->send(p, sbx_rpc_result(id, json_pack("{s:o}", "error",
+                                                 sbx_error_object(al_errno_class(code), msg,
+                                                                  strerrorname_np(code)))));
+}
+
+static void notify(struct sbx_peer *p, const char *method, json_t *params)
+{
+        if (p)
+                p->send(p, json_pack("{s:s,s:s,s:o}", "jsonrpc", "2.0", "method", method, "params", params));
+        else
+                json_decref(params);
+}
+
+static void chan_send(struct sbx *s, uint16_t type, uint32_t id, const void *p, size_t n)
+{
+        uint8_t hdr[AL_CHAN_HDR];
+        al_chan_put_header(hdr, type, id, (uint32_t)n);
+        bufferevent_write(s->chan, hdr, sizeof(hdr));
+        if (n)
+                bufferevent_write(s->chan, p, n);
+}
+
+/* A JSON call to airlock-init, split into frames as needed. */
+static void chan_send_json(struct sbx *s, uint16_t last_type, uint16_t part_type, uint32_t id, json_t *msg)
+{
+        char *text = json_dumps(msg, JSON_COMPACT);
+        size_t len = text ? strlen(text) : 0, off = 0;
+
+        while (part_type && len - off > AL_CHAN_MAX_PAYLOAD) {
+                chan_send(s, part_type, id, text + off, AL_CHAN_MAX_PAYLOAD);
+                off += AL_CHAN_MAX_PAYLOAD;
+        }
+        chan_send(s, last_type, id, text ? text + off : "", len - off);
+        free(text);
+}
+
+static struct proc *proc_by_chan(struct sbx *s, uint32_t id)
+{
+        for (int i = 0; i < SBX_MAX_PROCS; i++)
+                if (s->procs[i].used && s->procs[i].chan_id == id)
+                        return &s->procs[i];
+        return NULL;
+}
+
+static struct proc *proc_by_pid(struct sbx *s, int64_t pid)
+{
+        for (int i = 0; i < SBX_MAX_PROCS; i++)
+                if (s->procs[i].used && s->procs[i].started && s->procs[i].pid == pid)
+                        return &s->procs[i];
+        return NULL;
+}
+
+static struct call *call_by_chan(struct sbx *s, uint32_t id)
+{
+        for (int i = 0; i < SBX_MAX_CALLS; i++)
+                if (s->calls[i].used && s->calls[i].chan_id == id)
+                        return &s->calls[i];
+        return NULL;
+}
+
+static struct in_stream *in_find(struct sbx *s, struct sbx_peer *p, int64_t id)
+{
+        for (int i = 0; i < SBX_MAX_IN_STREAMS; i++)
+                if (s->in[i].used && s->in[i].peer == p && s->in[i].id == id)
+                        return &s->in[i];
+        return NULL;
+}
+
+static void in_free(struct in_stream *st)
+{
+        al_buf_free(&st->data);
+        json_decref(st->write_rpc);
+        json_decref(st->write_params);
+        memset(st, 0, sizeof(*st));
+}
+
+static uint32_t next_id(struct sbx *s)
+{
+        if (++s->next_chan_id == 0)
+                s->next_chan_id = 1;
+        return s->next_chan_id;
+}
+
+/* --- registry and lifecycle --------------------------------------------- */
+
+struct sbx *sbx_find(const char *id)
+{
+        for (struct sbx *s = all; s; s = s->next)
+                if (strcmp(s->id, id) == 0 && !s->dying)
+                        return s;
+        return NULL;
+}
+
+const char *sbx_id(const struct sbx *s)
+{
+        return s->id;
+}
+
+int64_t sbx_stop_at(const struct sbx *s)
+{
+        return s->stop_at_ms;
+}
+
+static int64_t now_ms(void)
+{
+        struct timeval tv;
+        gettimeofday(&tv, NULL);
+        return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+        sbx_kill(arg, 1001, "sandbox timeout");
+}
+
+int sbx_set_stop_at(struct sbx *s, int64_t stop_at_ms)
+{
+        int64_t delay = stop_at_ms - now_ms();
+        struct timeval tv;
+
+        if (delay < 0)
+                delay = 0;
+        tv.tv_sec = delay / 1000;
+        tv.tv_usec = (delay % 1000) * 1000;
+        s->stop_at_ms = stop_at_ms;
+        return evtimer_add(s->timer, &tv);
+}
+
+static void free_proc(struct proc *pr)
+{
+        json_decref(pr->spawn_rpc);
+        for (int i = 0; i < pr->n_waiters; i++)
+                json_decref(pr->waiters[i].rpc_id);
+        memset(pr, 0, sizeof(*pr));
+}
+
+static void unlink_sbx(struct sbx *s)
+{
+        for (struct sbx **pp = &all; *pp; pp = &(*pp)->next)
+                if (*pp == s) {
+                        *pp = s->next;
+                        break;
+                }
+}
+
+static void sbx_free(struct sbx *s)
+{
+        unlink_sbx(s);
+        for (int i = 0; i < SBX_MAX_PROCS; i++)
+                if (s->procs[i].used)
+                        free_proc(&s->procs[i]);
+        for (int i = 0; i < SBX_MAX_CALLS; i++)
+                json_decref(s->calls[i].rpc_id);
+        for (int i = 0; i < SBX_MAX_IN_STREAMS; i++)
+                if (s->in[i].used)
+                        in_free(&s->in[i]);
+        al_buf_free(&s->reply);
+        if (s->timer)
+                event_free(s->timer);
+        if (s->chan)
+                bufferevent_free(s->chan);
+        rt_sandbox_destroy_async(s->rt);
+        free(s);
+}
+
+static void on_deferred_free(evutil_socket_t fd, short what, void *arg)
+{
+        sbx_free(arg);
+}
+
+/* Close every peer and go. The memory is freed from the event loop, never
+ * under a callback of ours that may still be on the stack. */
+void sbx_kill(struct sbx *s, int code, const char *reason)
+{
+        struct sbx_peer *peers[SBX_MAX_PEERS];
+        struct timeval now = { 0, 0 };
+
+        if (s->dying)
+                return;
+        s->dying = true;
+        unlink_sbx(s);
+        bufferevent_disable(s->chan, EV_READ | EV_WRITE);
+        evtimer_del(s->timer);
+        memcpy(peers, s->peers, sizeof(peers));
+        memset(s->peers, 0, sizeof(s->peers));
+        for (int i = 0; i < SBX_MAX_PEERS; i++)
+                if (peers[i])
+                        peers[i]->close(peers[i], code, reason);
+        if (event_base_once(s->base, -1, EV_TIMEOUT, on_deferred_free, s, &now) < 0)
+                sbx_free(s);
+}
+
+void sbx_kill_all(void)
+{
+        /* each unlinks itself; the event loop frees them on its next turn */
+        while (all)
+                sbx_kill(all, 1001, "server shutting down");
+}
+
+void sbx_attach(struct sbx *s, struct sbx_peer *p, bool primary)
+{
+        for (int i = 0; i < SBX_MAX_PEERS; i++)
+                if (!s->peers[i]) {
+                        s->peers[i] = p;
+                        if (primary)
+                                s->primary = p;
+                        return;
+                }
+        p->close(p, 1013, "too many connections to this sandbox");
+}
+
+void sbx_detach(struct sbx *s, struct sbx_peer *p)
+{
+        bool found = false;
+
+        for (int i = 0; i < SBX_MAX_PEERS; i++)
+                if (s->peers[i] == p) {
+                        s->peers[i] = NULL;
+                        found = true;
+                }
+        if (!found)
+                return;
+        /* Forget the peer everywhere; its processes keep running and their
+         * output keeps flowing (acknowledged, dropped). */
+        for (int i = 0; i < SBX_MAX_PROCS; i++) {
+                struct proc *pr = &s->procs[i];
+                if (!pr->used)
+                        continue;
+                if (pr->owner == p) {
+                        pr->owner = NULL;
+                        if (pr->held_ack) {
+                                uint8_t b[4];
+                                al_put_u32(b, pr->held_ack);
+                                chan_send(s, AL_MSG_ACK, pr->chan_id, b, 4);
+                                pr->held_ack = 0;
+                        }
+                }
+                for (int w = 0; w < pr->n_waiters; w++)
+                        if (pr->waiters[w].peer == p)
+                                pr->waiters[w].peer = NULL;
+        }
+        for (int i = 0; i < SBX_MAX_CALLS; i++)
+                if (s->calls[i].used && s->calls[i].peer == p)
+                        s->calls[i].peer = NULL;
+        for (int i = 0; i < SBX_MAX_IN_STREAMS; i++)
+                if (s->in[i].used && s->in[i].peer == p)
+                        in_free(&s->in[i]);
+        if (p == s->primary) {
+                s->primary = NULL;
+                if (s->stop_at_ms == 0) /* a session sandbox ends with its creator */
+                        sbx_kill(s, 1000, "session ended");
+        }
+}
+
+/* --- frames from airlock-init -------------------------------------------- */
+
+static void end_streams(struct proc *pr)
+{
+        int64_t ids[2] = { pr->out_stream, pr->err_stream };
+        for (int i = 0; i < 2; i++)
+                if (ids[i])
+                        notify(pr->owner, "$sandbox.stream.end", json_pack("{s:I}", "streamId", (json_int_t)ids[i]));
+        pr->out_stream = pr->err_stream = 0;
+}
+
+static json_t *wait_result(struct sbx *s, struct proc *pr)
+{
+        static const char *const names[] = {
+                [SIGHUP] = "SIGHUP", [SIGINT] = "SIGINT", [SIGQUIT] = "SIGQUIT", [SIGILL] = "SIGILL",
+                [SIGTRAP] = "SIGTRAP", [SIGABRT] = "SIGABRT", [SIGBUS] = "SIGBUS", [SIGFPE] = "SIGFPE",
+                [SIGKILL] = "SIGKILL", [SIGUSR1] = "SIGUSR1", [SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2",
+                [SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM", [SIGTERM] = "SIGTERM", [SIGCHLD] = "SIGCHLD",
+                [SIGCONT] = "SIGCONT", [SIGSTOP] = "SIGSTOP", [SIGTSTP] = "SIGTSTP", [SIGXCPU] = "SIGXCPU",
+                [SIGXFSZ] = "SIGXFSZ", [SIGSYS] = "SIGSYS", [SIGWINCH] = "SIGWINCH",
+        };
+        bool sig = pr->kind == AL_EXIT_SIGNAL;
+        int code = sig ? 128 + (int)(pr->value & 0x7f) : (int)(pr->value & 0xff);
+        const char *name = sig && pr->value < sizeof(names) / sizeof(names[0]) ? names[pr->value] : NULL;
+        struct rt_stats st = { 0 };
+        bool oom = false;
+
+        if (sig && pr->value == SIGKILL && rt_sandbox_stats(s->rt, &st) == 0)
+                oom = st.oom_kills > pr->oom_before;
+        return json_pack("{s:b,s:i,s:s?,s:s?}", "success", !sig && code == 0, "code", code, "signal",
+                         name, "oom", oom ? "high-confidence" : NULL);
+}
+
+static void on_exit_frame(struct sbx *s, struct proc *pr, const struct al_frame *f)
+{
+        if (f->len != 8)
+                return;
+        pr->kind = al_get_u32(f->payload);
+        pr->value = al_get_u32(f->payload + 4);
+        if (!pr->started) { /* the spawn failed; its error went out already */
+                free_proc(pr);
+                return;
+        }
+        pr->exited = true;
+        end_streams(pr);
+        for (int i = 0; i < pr->n_waiters; i++) {
+                reply_ok(pr->waiters[i].peer, pr->waiters[i].rpc_id, wait_result(s, pr));
+                json_decref(pr->waiters[i].rpc_id);
+        }
+        pr->n_waiters = 0;
+}
+
+static void on_started(struct sbx *s, struct proc *pr, const struct al_frame *f)
+{
+        if (f->len != 4 || pr->started)
+                return;
+        pr->started = true;
+        pr->pid = al_get_u32(f->payload);
+        reply_ok(pr->owner, pr->spawn_rpc,
+                 json_pack("{s:I,s:o,s:o}", "pid", (json_int_t)pr->pid, "stdoutStreamId",
+                           pr->out_stream ? json_integer(pr->out_stream) : json_null(), "stderrStreamId",
+                           pr->err_stream ? json_integer(pr->err_stream) : json_null()));
+        json_decref(pr->spawn_rpc);
+        pr->spawn_rpc = NULL;
+        int64_t ids[2] = { pr->out_stream, pr->err_stream };
+        for (int i = 0; i < 2; i++)
+                if (ids[i])
+                        notify(pr->owner, "$sandbox.stream.start", json_pack("{s:I}", "streamId", (json_int_t)ids[i]));
+}
+
+static void pump_stdin(struct sbx *s, struct proc *pr);
+
+static void on_output(struct sbx *s, struct proc *pr, const struct al_frame *f)
+{
+        int64_t sid = f->type == AL_MSG_STDOUT ? pr->out_stream : pr->err_stream;
+        uint8_t b[4];
+
+        if (sid && pr->owner) {
+                size_t n;
+                char *data = al_b64_encode(f->payload, f->len, &n);
+                notify(pr->owner, "$sandbox.stream.enqueue",
+                       json_pack("{s:I,s:s%}", "streamId", (json_int_t)sid, "data", data ? data : "", n));
+                free(data);
+        }
+        /* Acknowledge at once unless the client is behind: then the window
+         * closes and the process inside waits for the client. */
+        if (pr->owner && pr->owner->backlog(pr->owner) > SBX_PEER_HIGH_WATER) {
+                pr->held_ack += f->len;
+                return;
+        }
+        al_put_u32(b, f->len + pr->held_ack);
+        pr->held_ack = 0;
+        chan_send(s, AL_MSG_ACK, f->id, b, 4);
+}
+
+static void on_error_frame(struct sbx *s, const struct al_frame *f)
+{
+        char msg[AL_MAX_ERRMSG];
+        int code = f->len >= 4 ? (int)al_get_u32(f->payload) : EIO;
+        size_t n = f->len > 4 ? f->len - 4 : 0;
+        struct proc *pr = proc_by_chan(s, f->id);
+        struct call *c = call_by_chan(s, f->id);
+
+        if (n >= sizeof(msg))
+                n = sizeof(msg) - 1;
+        for (size_t i = 0; i < n; i++) { /* text from inside: printable only */
+                unsigned char ch = f->payload[4 + i];
+                msg[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+        }
+        msg[n] = '\0';
+        if (code <= 0 || code > 4095)
+                code = EIO;
+        if (pr && !pr->started && pr->spawn_rpc) {
+                reply_err(pr->owner, pr->spawn_rpc, code, "%s", msg);
+                json_decref(pr->spawn_rpc);
+                pr->spawn_rpc = NULL;
+                pr->owner = NULL;
+        } else if (c) {
+                reply_err(c->peer, c->rpc_id, code, "%s", msg);
+                json_decref(c->rpc_id);
+                memset(c, 0, sizeof(*c));
+        }
+}
+
+static void on_reply(struct sbx *s, const struct al_frame *f)
+{
+        struct call *c = call_by_chan(s, f->id);
+        json_error_t jerr;
+        json_t *v;
+
+        if (al_buf_size(&s->reply) && s->reply_id != f->id)
+                al_buf_free(&s->reply);
+        s->reply_id = f->id;
+        if (al_buf_append(&s->reply, f->payload, f->len) < 0) {
+                al_buf_free(&s->reply);
+                if (c) {
+                        reply_err(c->peer, c->rpc_id, E2BIG, "reply larger than %u bytes", AL_MAX_CALL);
+                        json_decref(c->rpc_id);
+                        memset(c, 0, sizeof(*c));
+                }
+                return;
+        }
+        if (f->type == AL_MSG_REPLY_PART)
+                return;
+        /* Hostile bytes: jansson parses them with a cap, and only an envelope passes. */
+        v = json_loadb((const char *)al_buf_head(&s->reply), al_buf_size(&s->reply), 0, &jerr);
+        al_buf_free(&s->reply);
+        if (!c) {
+                json_decref(v);
+                return;
+        }
+        if (!json_is_object(v) || (!json_object_get(v, "ok") && !json_object_get(v, "error"))) {
+                json_decref(v);
+                reply_err(c->peer, c->rpc_id, EPROTO, "malformed reply from the sandbox");
+        } else if (c->peer) {
+                c->peer->send(c->peer, sbx_rpc_result(c->rpc_id, v));
+        } else {
+                json_decref(v);
+        }
+        json_decref(c->rpc_id);
+        memset(c, 0, sizeof(*c));
+}
+
+static void on_frame(struct sbx *s, const struct al_frame *f)
+{
+        struct proc *pr = proc_by_chan(s, f->id);
+
+        switch (f->type) {
+        case AL_MSG_STDOUT:
+        case AL_MSG_STDERR:
+                if (pr)
+                        on_output(s, pr, f);
+                break;
+        case AL_MSG_STARTED:
+                if (pr)
+                        on_started(s, pr, f);
+                break;
+        case AL_MSG_EXIT:
+                if (pr)
+                        on_exit_frame(s, pr, f);
+                break;
+        case AL_MSG_ACK:
+                if (pr && f->len == 4) {
+                        uint64_t c = (uint64_t)pr->stdin_credit + al_get_u32(f->payload);
+                        pr->stdin_credit = c > AL_CHAN_WINDOW ? AL_CHAN_WINDOW : (uint32_t)c;
+                        pump_stdin(s, pr);
+                }
+                break;
+        case AL_MSG_ERROR:
+                on_error_frame(s, f);
+                break;
+        case AL_MSG_REPLY_PART:
+        case AL_MSG_REPLY:
+                on_reply(s, f);
+                break;
+        default:
+                break; /* hello; anything else from inside is ignored */
+        }
+}
+
+static void on_chan_read(struct bufferevent *bev, void *arg)
+{
+        struct sbx *s = arg;
+        struct evbuffer *in = bufferevent_get_input(bev);
+        struct al_frame f;
+
+        for (;;) {
+                size_t avail = evbuffer_get_length(in);
+                uint8_t hdr[AL_CHAN_HDR];
+                if (avail < AL_CHAN_HDR)
+                        return;
+                evbuffer_copyout(in, hdr, sizeof(hdr));
+                long need = al_chan_decode(hdr, sizeof(hdr), &f);
+                if (need < 0) {
+                        sbx_kill(s, 1011, "sandbox channel broken");
+                        return;
+                }
+                uint32_t total = AL_CHAN_HDR + al_get_u32(hdr);
+                if (avail < total)
+                        return;
+                uint8_t *frame = evbuffer_pullup(in, total);
+                if (al_chan_decode(frame, total, &f) <= 0) {
+                        sbx_kill(s, 1011, "sandbox channel broken");
+                        return;
+                }
+                on_frame(s, &f);
+                if (s->dying)
+                        return;
+                evbuffer_drain(in, total);
+        }
+}
+
+static void on_chan_event(struct bufferevent *bev, short what, void *arg)
+{
+        if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+                sbx_kill(arg, 1011, "the sandbox ended");
+}
+
+struct sbx *sbx_create(struct event_base *base, const struct rt_config *cfg, int64_t stop_at_ms,
+                       struct al_error *err)
+{
+        struct sbx *s = calloc(1, sizeof(*s));
+
+        if (!s) {
+                al_error_set(err, ENOMEM, "allocate sandbox");
+                return NULL;
+        }
+        memcpy(s->id, cfg->id, sizeof(s->id));
+        s->base = base;
+        al_buf_init(&s->reply, AL_MAX_CALL);
+        if (rt_sandbox_create(cfg, &s->rt, err) < 0) {
+                free(s);
+                return NULL;
+        }
+        s->chan = bufferevent_socket_new(base, rt_sandbox_chan_fd(s->rt), 0);
+        s->timer = evtimer_new(base, on_timer, s);
+        if (!s->chan || !s->timer) {
+                al_error_set(err, ENOMEM, "set up the sandbox channel");
+                sbx_free(s);
+                return NULL;
+        }
+        evutil_make_socket_nonblocking(rt_sandbox_chan_fd(s->rt));
+        bufferevent_setcb(s->chan, on_chan_read, NULL, on_chan_event, s);
+        bufferevent_enable(s->chan, EV_READ | EV_WRITE);
+        s->next = all;
+        all = s;
+        if (stop_at_ms > 0)
+                sbx_set_stop_at(s, stop_at_ms);
+        return s;
+}
+
+/* --- JSON-RPC methods ----------------------------------------------------- */
+
+static const struct {
+        const char *name;
+        int signo;
+} signal_names[] = {
+        { "SIGHUP", SIGHUP },   { "SIGINT", SIGINT },   { "SIGQUIT", SIGQUIT }, { "SIGILL", SIGILL },
+        { "SIGTRAP", SIGTRAP }, { "SIGABRT", SIGABRT }, { "SIGIOT", SIGABRT },  { "SIGBUS", SIGBUS },
+        { "SIGFPE", SIGFPE },   { "SIGKILL", SIGKILL }, { "SIGUSR1", SIGUSR1 }, { "SIGSEGV", SIGSEGV },
+        { "SIGUSR2", SIGUSR2 }, { "SIGPIPE", SIGPIPE }, { "SIGALRM", SIGALRM }, { "SIGTERM", SIGTERM },
+        { "SIGCHLD", SIGCHLD }, { "SIGCONT", SIGCONT }, { "SIGSTOP", SIGSTOP }, { "SIGTSTP", SIGTSTP },
+        { "SIGTTIN", SIGTTIN }, { "SIGTTOU", SIGTTOU }, { "SIGURG", SIGURG },   { "SIGXCPU", SIGXCPU },
+        { "SIGXFSZ", SIGXFSZ }, { "SIGVTALRM", SIGVTALRM }, { "SIGPROF", SIGPROF },
+        { "SIGWINCH", SIGWINCH }, { "SIGIO", SIGIO }, { "SIGPOLL", SIGIO },  { "SIGPWR", SIGPWR },
+        { "SIGSYS", SIGSYS },
+};
+
+static int signal_number(const char *name)
+{
+        if (!name)
+                return SIGTERM;
+        for (size_t i = 0; i < sizeof(signal_names) / sizeof(signal_names[0]); i++)
+                if (strcmp(signal_names[i].name, name) == 0)
+                        return signal_names[i].signo;
+        return -1;
+}
+
+static int64_t json_int(json_t *params, const char *key, int64_t def)
+{
+        json_t *v = json_object_get(params, key);
+        return json_is_integer(v) ? (int64_t)json_integer_value(v) : def;
+}
+
+static void pump_stdin(struct sbx *s, struct proc *pr)
+{
+        struct in_stream *st;
+
+        if (pr->stdin_stream < 0 || !pr->owner || !(st = in_find(s, pr->owner, pr->stdin_stream)))
+                return;
+        while (al_buf_size(&st->data) && pr->stdin_credit) {
+                size_t n = al_buf_size(&st->data);
+                if (n > AL_CHAN_DATA_CHUNK)
+                        n = AL_CHAN_DATA_CHUNK;
+                if (n > pr->stdin_credit)
+                        n = pr->stdin_credit;
+                chan_send(s, AL_MSG_STDIN, pr->chan_id, al_buf_head(&st->data), n);
+                al_buf_consume(&st->data, n);
+                pr->stdin_credit -= (uint32_t)n;
+        }
+        if (st->ended && !al_buf_size(&st->data)) {
+                chan_send(s, AL_MSG_STDIN, pr->chan_id, NULL, 0);
+                in_free(st);
+                pr->stdin_stream = -1;
+        } else if (st->failed) {
+                chan_send(s, AL_MSG_STDIN, pr->chan_id, NULL, 0);
+                in_free(st);
+                pr->stdin_stream = -1;
+        }
+}
+
+static void m_spawn(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *params)
+{
+        struct proc *pr = NULL;
+        json_t *req;
+        struct rt_stats st = { 0 };
+        json_t *stdin_id = json_object_get(params, "stdinStreamId");
+
+        if (!json_is_string(json_object_get(params, "command"))) {
+                reply_err(p, id, EINVAL, "spawn: command must be a string");
+                return;
+        }
+        for (int i = 0; i < SBX_MAX_PROCS && !pr; i++)
+                if (!s->procs[i].used)
+                        pr = &s->procs[i];
+        if (!pr) {
+                reply_err(p, id, EAGAIN, "too many processes in this sandbox (%d)", SBX_MAX_PROCS);
+                return;
+        }
+        (void)rt_sandbox_stats(s->rt, &st);
+        *pr = (struct proc){ .used = true, .chan_id = next_id(s), .owner = p, .spawn_rpc = json_incref(id),
+                             .stdin_credit = AL_CHAN_WINDOW, .stdin_stream = -1, .oom_before = st.oom_kills };
+        if (!json_equal(json_object_get(params, "stdout"), json_string("null")))
+                pr->out_stream = next_stream_id++;
+        if (!json_equal(json_object_get(params, "stderr"), json_string("null")))
+                pr->err_stream = next_stream_id++;
+        if (json_is_integer(stdin_id))
+                pr->stdin_stream = json_integer_value(stdin_id);
+        req = json_pack("{s:O,s:O*,s:O*,s:b,s:O*,s:b,s:s,s:s,s:s}", "command", json_object_get(params, "command"),
+                        "args", json_object_get(params, "args"), "envObj", json_object_get(params, "env"),
+                        "clearEnv", json_is_true(json_object_get(params, "clearEnv")), "cwd",
+                        json_object_get(params, "cwd"), "stdin", pr->stdin_stream >= 0, "user", "app",
+                        "stdout", pr->out_stream ? "piped" : "null", "stderr", pr->err_stream ? "piped" : "null");
+        if (!req) {
+                reply_err(p, id, EINVAL, "spawn: bad parameters");
+                free_proc(pr);
+                return;
+        }
+        chan_send_json(s, AL_MSG_SPAWN, 0, pr->chan_id, req);
+        json_decref(req);
+        if (pr->stdin_stream >= 0) {
+                struct in_stream *in = in_find(s, p, pr->stdin_stream);
+                if (in)
+                        in->proc = pr->chan_id;
+                pump_stdin(s, pr);
+        }
+}
+
+static void m_process_wait(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *params)
+{
+        struct proc *pr = proc_by_pid(s, json_int(params, "pid", -1));
+
+        if (!pr) {
+                reply_err(p, id, ENOENT, "no process with pid %lld", (long long)json_int(params, "pid", -1));
+                return;
+        }
+        if (pr->exited) {
+                reply_ok(p, id, wait_result(s, pr));
+                return;
+        }
+        if (pr->n_waiters >= SBX_MAX_WAITERS) {
+                reply_err(p, id, EAGAIN, "too many waits on one process");
+                return;
+        }
+        pr->waiters[pr->n_waiters++] = (struct waiter){ p, json_incref(id) };
+}
+
+static void m_process_kill(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *params)
+{
+        struct proc *pr = proc_by_pid(s, json_int(params, "pid", -1));
+        int sig = signal_number(json_string_value(json_object_get(params, "signal")));
+        uint8_t b[4];
+
+        if (sig < 0) {
+                reply_err(p, id, EINVAL, "unknown signal");
+                return;
+        }
+        if (!pr || pr->exited) {
+                reply_err(p, id, ENOENT, "no running process with pid %lld",
+                          (long long)json_int(params, "pid", -1));
+                return;
+        }
+        al_put_u32(b, (uint32_t)sig);
+        chan_send(s, AL_MSG_SIGNAL, pr->chan_id, b, 4);
+        reply_ok(p, id, NULL);
+}
+
+/* Forward a call to airlock-init; its reply is relayed when it comes. */
+static void forward_call(struct sbx *s, struct sbx_peer *p, json_t *id, const char *method, json_t *params)
+{
+        struct call *c = NULL;
+        json_t *msg;
+
+        for (int i = 0; i < SBX_MAX_CALLS && !c; i++)
+                if (!s->calls[i].used)
+                        c = &s->calls[i];
+        if (!c) {
+                reply_err(p, id, EAGAIN, "too many calls in flight (%d)", SBX_MAX_CALLS);
+                return;
+        }
+        *c = (struct call){ .used = true, .chan_id = next_id(s), .peer = p, .rpc_id = json_incref(id) };
+        msg = json_pack("{s:s,s:O}", "method", method, "params", params ? params : json_null());
+        chan_send_json(s, AL_MSG_CALL, AL_MSG_CALL_PART, c->chan_id, msg);
+        json_decref(msg);
+}
+
+/* writeFile/writeTextFile with contentStreamId: wait for the stream's end,
+ * then send the content inline (as bytes, whatever the method). */
+static void finish_stream_write(struct sbx *s, struct in_stream *st)
+{
+        json_t *params = st->write_params, *id = st->write_rpc;
+        size_t n;
+
+        if (st->failed) {
+                reply_err(st->peer, id, EIO, "the upload stream failed");
+        } else {
+                char *b64 = al_b64_encode(al_buf_head(&st->data), al_buf_size(&st->data), &n);
+                json_t *p2 = json_deep_copy(params);
+                json_object_del(p2, "contentStreamId");
+                json_object_set_new(p2, "content", json_stringn(b64 ? b64 : "", b64 ? n : 0));
+                free(b64);
+                forward_call(s, st->peer, id, "writeFile", p2);
+                json_decref(p2);
+        }
+        in_free(st);
+}
+
+static struct in_stream *in_new(struct sbx *s, struct sbx_peer *p, int64_t sid)
+{
+        for (int i = 0; i < SBX_MAX_IN_STREAMS; i++)
+                if (!s->in[i].used) {
+                        s->in[i] = (struct in_stream){ .used = true, .peer = p, .id = sid };
+                        al_buf_init(&s->in[i].data, AL_MAX_CALL / 2);
+                        return &s->in[i];
+                }
+        return NULL;
+}
+
+static void m_write_streamed(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *params)
+{
+        int64_t sid = json_int(params, "contentStreamId", -1);
+        struct in_stream *st = in_find(s, p, sid);
+
+        if (!st)
+                st = in_new(s, p, sid);
+        if (!st) {
+                reply_err(p, id, EAGAIN, "too many open streams");
+                return;
+        }
+        st->write_rpc = json_incref(id);
+        st->write_params = json_incref(params);
+        if (st->ended || st->failed)
+                finish_stream_write(s, st);
+}
+
+void sbx_stream_note(struct sbx *s, struct sbx_peer *p, const char *method, json_t *params)
+{
+        int64_t sid = json_int(params, "streamId", -1);
+        struct in_stream *st = in_find(s, p, sid);
+        struct proc *pr;
+
+        if (strcmp(method, "$sandbox.stream.cancel") == 0) {
+                /* The client no longer wants our output: stop sending on it. */
+                for (int i = 0; i < SBX_MAX_PROCS; i++) {
+                        pr = &s->procs[i];
+                        if (pr->used && pr->owner == p && pr->out_stream == sid)
+                                pr->out_stream = 0;
+                        if (pr->used && pr->owner == p && pr->err_stream == sid)
+                                pr->err_stream = 0;
+                }
+                return;
+        }
+        if (strcmp(method, "$sandbox.stream.start") == 0) {
+                if (!st && !in_new(s, p, sid))
+                        p->close(p, 1008, "too many open streams");
+                return;
+        }
+        if (!st)
+                return;
+        if (strcmp(method, "$sandbox.stream.enqueue") == 0) {
+                json_t *d = json_object_get(params, "data");
+                uint8_t *bytes;
+                size_t n;
+                if (!json_is_string(d) ||
+                    al_b64_decode(json_string_value(d), json_string_length(d), AL_MAX_CALL, &bytes, &n) < 0) {
+                        st->failed = true;
+                } else {
+                        if (al_buf_append(&st->data, bytes, n) < 0)
+                                st->failed = true;
+                        free(bytes);
+                }
+        } else if (strcmp(method, "$sandbox.stream.end") == 0) {
+                st->ended = true;
+        } else if (strcmp(method, "$sandbox.stream.error") == 0) {
+                st->failed = true;
+        }
+        if (st->write_rpc && (st->ended || st->failed)) {
+                finish_stream_write(s, st);
+        } else if (st->proc && (pr = proc_by_chan(s, st->proc))) {
+                pump_stdin(s, pr);
+        }
+}
+
+void sbx_peer_drained(struct sbx *s, struct sbx_peer *p)
+{
+        uint8_t b[4];
+
+        for (int i = 0; i < SBX_MAX_PROCS; i++) {
+                struct proc *pr = &s->procs[i];
+                if (pr->used && pr->owner == p && pr->held_ack) {
+                        al_put_u32(b, pr->held_ack);
+                        chan_send(s, AL_MSG_ACK, pr->chan_id, b, 4);
+                        pr->held_ack = 0;
+                }
+        }
+}
+
+static const char *const forwarded[] = {
+        "readFile", "readTextFile", "writeFile", "writeTextFile", "readDir", "remove", "mkdir",
+        "rename", "stat", "lstat", "chmod", "chown", "copyFile", "link", "symlink", "readLink",
+        "realPath", "truncate", "umask", "utime", "makeTempDir", "makeTempFile", "envGet", "envSet",
+        "envToObject", "envDelete",
+};
+
+void sbx_rpc(struct sbx *s, struct sbx_peer *p, json_t *id, const char *method, json_t *params)
+{
+        if (s->dying)
+                return;
+        if (strcmp(method, "spawn") == 0)
+                return m_spawn(s, p, id, params);
+        if (strcmp(method, "processWait") == 0)
+                return m_process_wait(s, p, id, params);
+        if (strcmp(method, "processKill") == 0)
+                return m_process_kill(s, p, id, params);
+        if (strcmp(method, "abort") == 0)
+                return reply_ok(p, id, NULL); /* always ok: the SDK cannot take an error here */
+        if ((strcmp(method, "writeFile") == 0 || strcmp(method, "writeTextFile") == 0) &&
+            json_is_integer(json_object_get(params, "contentStreamId")))
+                return m_write_streamed(s, p, id, params);
+        for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+                if (strcmp(method, forwarded[i]) == 0)
+                        return forward_call(s, p, id, method, params);
+        p->send(p, sbx_rpc_result(id, json_pack("{s:o}", "error",
+                                                 sbx_error_object("NotSupported",
+                                                                  "this method is not supported by Airlock yet",
+                                                                  "ENOSYS"))));
+}

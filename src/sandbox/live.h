@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Live sandboxes as the API sees them: each owns a runtime sandbox and the
+ * channel to its airlock-init, and relays JSON-RPC calls from its WebSocket
+ * peers into frames and back. It parses nothing from inside the sandbox but
+ * frame headers and size-capped JSON replies (ARCHITECTURE rule 3). */
+#pragma once
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "runtime/runtime.h"
+
+/* A WebSocket connection, as a sandbox sees it. */
+struct sbx_peer {
+        void (*send)(struct sbx_peer *p, json_t *msg); /* takes ownership of msg */
+        size_t (*backlog)(struct sbx_peer *p);         /* bytes queued toward the client */
+        void (*close)(struct sbx_peer *p, int code, const char *reason);
+};
+
+struct sbx;
+
+struct sbx *sbx_create(struct event_base *base, const struct rt_config *cfg, int64_t stop_at_ms,
+                       struct al_error *err);
+struct sbx *sbx_find(const char *id);
+const char *sbx_id(const struct sbx *s);
+int64_t sbx_stop_at(const struct sbx *s);
+int sbx_set_stop_at(struct sbx *s, int64_t stop_at_ms);
+void sbx_attach(struct sbx *s, struct sbx_peer *p, bool primary);
+/* The peer is gone; a session sandbox goes with its primary peer. */
+void sbx_detach(struct sbx *s, struct sbx_peer *p);
+/* A JSON-RPC request (id is borrowed) or a client stream notification. */
+void sbx_rpc(struct sbx *s, struct sbx_peer *p, json_t *id, const char *method, json_t *params);
+void sbx_stream_note(struct sbx *s, struct sbx_peer *p, const char *method, json_t *params);
+/* The peer's output queue drained: let held-back output flow again. */
+void sbx_peer_drained(struct sbx *s, struct sbx_peer *p);
+/* Kill it: every peer is closed with code, the sandbox removed. */
+void sbx_kill(struct sbx *s, int code, const char *reason);
+void sbx_kill_all(void);
+
+/* Helpers shared with the API layer. */
+json_t *sbx_error_object(const char *cls, const char *message, const char *code);
+json_t *sbx_rpc_result(json_t *id, json_t *result); /* steals result */
