@@ -5,7 +5,7 @@
 STATE_DIR ?= /var/lib/airlock
 BUILD ?= build
 
-.PHONY: all deps build image run test unit e2e security bench clean
+.PHONY: all deps build image run test unit bench clean
 
 all: build
 
@@ -29,8 +29,13 @@ run: deps image
 	@echo "  $(BUILD)/airlockd run --memory 256M --cpus 1 --profile strict -- python3 -c 'print(42)'"
 	@echo "(the API server, 'airlockd serve', arrives with the API issue)"
 
-test: deps image
+test: deps image tests/e2e/node_modules
 	@tests/run-all.sh $(BUILD) $(STATE_DIR)
+
+# The official SDK and nothing else, from the npm registry, pinned by the lock file.
+tests/e2e/node_modules: tests/e2e/package.json tests/e2e/package-lock.json
+	cd tests/e2e && npm ci --no-audit --no-fund
+	@touch $@
 
 unit: build
 	meson test -C $(BUILD) --print-errorlogs

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -106,9 +107,21 @@ int rt_landlock_child(struct al_error *err)
                 size = offsetof(struct rt_ll_attr, scoped);
         else
                 size = offsetof(struct rt_ll_attr, handled_access_net);
+        /* A ruleset that handles any file access forbids renames and links
+         * across directories (EXDEV) unless it also handles REFER and grants
+         * it: grant it on the whole tree. */
+        if (abi >= 2)
+                attr.handled_access_fs |= LANDLOCK_ACCESS_FS_REFER;
         fd = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
         if (fd < 0)
                 return al_error_set(err, errno, "create Landlock ruleset (ABI %d)", abi);
+        if (abi >= 2) {
+                struct landlock_path_beneath_attr pb = { .allowed_access = LANDLOCK_ACCESS_FS_REFER };
+                _cleanup_fd_ int root = open("/", O_PATH | O_CLOEXEC | O_DIRECTORY);
+                pb.parent_fd = root;
+                if (root < 0 || syscall(SYS_landlock_add_rule, fd, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0)
+                        return al_error_set(err, errno, "grant renames in the Landlock ruleset");
+        }
         if (syscall(SYS_landlock_restrict_self, fd, 0) < 0)
                 return al_error_set(err, errno, "enforce Landlock ruleset");
         return 0;

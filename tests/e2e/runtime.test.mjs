@@ -166,3 +166,8 @@ test("a reader that goes away stops the writer, as a pipe would", () => {
   assert.equal(r.stdout.toString(), "1\n2\n");
   assert.ok(Date.now() - t0 < 15000, "seq was stopped by SIGPIPE");
 });
+
+test("renames and hard links across directories work (Landlock grants REFER)", () => {
+  const r = sh("mkdir -p a/b && echo x > a/b/f && mv -T a/b/f a/g 2>&1 && python3 -c \"import os; os.rename('a/g','g2'); os.link('g2','a/b/h'); print('ok')\"");
+  assert.equal(r.stdout.trim(), "ok", r.stderr);
+});

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: Apache-2.0
+// The official @deno/sandbox SDK, unchanged, against a real airlockd.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { Sandbox } from "@deno/sandbox";
+import { startServer } from "./server.mjs";
+
+// Node 20 has no `await using`: create, run, and always close.
+async function withSandbox(opts, fn) {
+  const sandbox = await Sandbox.create(opts);
+  try {
+    await fn(sandbox);
+  } finally {
+    await sandbox.close();
+  }
+}
+
+let server;
+before(async () => { server = await startServer(); });
+after(async () => { await server?.stop(); });
+
+test("the SDK README example", async () => {
+  const sandbox = await Sandbox.create();
+  assert.match(sandbox.id, /^sbx_[a-z]{3}_[0-9a-hjkmnp-z]{20}$/);
+  const ls = await sandbox.sh`ls -lh /`.text();
+  assert.match(ls, /home/);
+  await sandbox.fs.writeTextFile("hello.txt", "hi");
+  assert.equal(await sandbox.fs.readTextFile("hello.txt"), "hi");
+  assert.equal(await sandbox.sh`cat /home/app/hello.txt`.text(), "hi");
+  await sandbox.close();
+});
+
+test("sh: text, json, exit codes and SandboxCommandError", async () => {
+  await withSandbox({}, async (sandbox) => {
+    assert.equal((await sandbox.sh`echo ${"a b"} ${"c'd"}`.text()).trim(), "a b c'd");
+    assert.deepEqual(await sandbox.sh`echo '{"x":[1,2]}'`.json(), { x: [1, 2] });
+    assert.equal((await sandbox.sh`id -u; pwd`.text()).trim(), "1000\n/home/app");
+    assert.equal((await sandbox.sh`id -u`.sudo().text()).trim(), "1000", "the SDK drops .sudo() before .text()");
+    assert.equal(await sandbox.sh`sudo id -u`.text(), "0\n");
+    const r = await sandbox.sh`echo oops >&2; exit 3`.noThrow();
+    assert.equal(r.status.code, 3);
+    assert.equal(r.status.success, false);
+    await assert.rejects(async () => await sandbox.sh`echo bad >&2; exit 5`.stderr("piped"), (e) => {
+      assert.equal(e.name, "SandboxCommandError");
+      assert.equal(e.code, 5);
+      assert.match(e.message, /exit code 5/);
+      return true;
+    });
+  });
+});
+
+test("spawn: piped stdin and stdout, large output in order", async () => {
+  await withSandbox({}, async (sandbox) => {
+    const child = await sandbox.spawn("cat", { stdin: "piped", stdout: "piped", stderr: "piped" });
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode("hello "));
+    await w.write(new TextEncoder().encode("stdin"));
+    await w.close();
+    const out = await child.output();
+    assert.equal(out.stdoutText, "hello stdin");
+    assert.equal(out.status.code, 0);
+
+    const big = await sandbox.spawn("seq", { args: ["1", "400000"], stdout: "piped", stderr: "null" });
+    const res = await big.output();
+    const want = Array.from({ length: 400000 }, (_, i) => i + 1).join("\n") + "\n";
+    assert.equal(res.stdoutText.length, want.length);
+    assert.equal(res.stdoutText, want);
+  });
+});
+
+test("processKill: SIGTERM is 143, SIGKILL is 137", async () => {
+  await withSandbox({}, async (sandbox) => {
+    let child = await sandbox.spawn("sleep", { args: ["30"], stdout: "null", stderr: "null" });
+    await child.kill();
+    let st = await child.status;
+    assert.deepEqual([st.code, st.signal, st.success], [143, "SIGTERM", false]);
+    child = await sandbox.spawn("sleep", { args: ["30"], stdout: "null", stderr: "null" });
+    await child.kill("SIGKILL");
+    st = await child.status;
+    assert.deepEqual([st.code, st.signal], [137, "SIGKILL"]);
+    // killing it again is harmless (the SDK ignores ENOENT)
+    await child.kill();
+  });
+});
+
+test("a missing command is a NotFound error", async () => {
+  await withSandbox({}, async (sandbox) => {
+    await assert.rejects(sandbox.spawn("no-such-program-xyz"), /No such file or directory/);
+  });
+});
+
+test("file system methods", async () => {
+  await withSandbox({}, async (sandbox) => {
+    const fs = sandbox.fs;
+    await fs.mkdir("a/b/c", { recursive: true });
+    await fs.writeFile("a/b/c/bin", new Uint8Array([0, 1, 2, 255]));
+    assert.deepEqual([...await fs.readFile("a/b/c/bin")], [0, 1, 2, 255]);
+    const st = await fs.stat("a/b/c/bin");
+    assert.equal(st.isFile, true);
+    assert.equal(st.size, 4);
+    assert.ok(st.mtime instanceof Date);
+    assert.equal(st.uid, 1000, "files written through the API belong to the app user");
+    const names = [];
+    for await (const e of fs.readDir("a/b/c")) names.push(e.name);
+    assert.deepEqual(names, ["bin"]);
+    await fs.rename("a/b/c/bin", "a/moved");
+    assert.equal((await fs.lstat("a/moved")).size, 4);
+    await fs.writeTextFile("a/t.txt", "one\n", {});
+    await fs.writeTextFile("a/t.txt", "two\n", { append: true });
+    assert.equal(await fs.readTextFile("a/t.txt"), "one\ntwo\n");
+    await fs.remove("a", { recursive: true });
+    await assert.rejects(fs.readTextFile("a/t.txt"), (e) => {
+      assert.equal(e.code, "ENOENT");
+      assert.match(e.message, /No such file or directory/);
+      return true;
+    });
+    // a streamed upload (the SDK sends it as a client->server stream)
+    const body = new ReadableStream({
+      start(c) { c.enqueue(new TextEncoder().encode("streamed ")); c.enqueue(new TextEncoder().encode("content")); c.close(); },
+    });
+    await fs.writeFile("up.txt", body);
+    assert.equal(await fs.readTextFile("up.txt"), "streamed content");
+    const tmp = await fs.makeTempDir({ prefix: "x-" });
+    assert.match(tmp, /^\/tmp\/x-/);
+  });
+});
+
+test("file paths resolve inside the sandbox, never on the host", async () => {
+  await withSandbox({}, async (sandbox) => {
+    const name = `airlock-escape-${process.pid}`;
+    await sandbox.fs.writeTextFile(`../../../../tmp/${name}`, "x");
+    assert.equal(existsSync(`/tmp/${name}`), false);
+    assert.equal((await sandbox.sh`cat /tmp/${name}`.text()), "x");
+    await assert.rejects(sandbox.fs.readTextFile("/etc/shadow"), /Permission denied/);
+  });
+});
+
+test("environment: envSet reaches later commands", async () => {
+  await withSandbox({ env: { FROM_CREATE: "1" } }, async (sandbox) => {
+    await sandbox.env.set("API_KEY", "secret-ish");
+    assert.equal(await sandbox.env.get("API_KEY"), "secret-ish");
+    assert.equal((await sandbox.sh`echo $API_KEY $FROM_CREATE`.text()).trim(), "secret-ish 1");
+    assert.deepEqual(await sandbox.env.toObject(), { FROM_CREATE: "1", API_KEY: "secret-ish" });
+    await sandbox.env.delete("API_KEY");
+    assert.equal(await sandbox.env.get("API_KEY"), undefined);
+  });
+});
+
+test("memory option reaches the cgroup; OOM is reported", async () => {
+  await withSandbox({ memory: "768MiB" }, async (sandbox) => {
+    const limit = (await sandbox.sh`cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max`.text()).trim();
+    assert.equal(limit, String(768 * 1024 * 1024));
+    await assert.rejects(async () => await sandbox.sh`python3 -c "x = b'a' * (1200 << 20)"`, /process ran out of memory/);
+  });
+});
+
+test("session sandboxes end with their creator; timed ones outlive it", async () => {
+  const session = await Sandbox.create();
+  const id = session.id;
+  await session.close();
+  await new Promise((r) => setTimeout(r, 300));
+  await assert.rejects(Sandbox.connect(id), /not found|SANDBOX_NOT_FOUND/i);
+
+  const timed = await Sandbox.create({ timeout: "2m" });
+  await timed.fs.writeTextFile("keep.txt", "kept");
+  await timed.close();
+  const again = await Sandbox.connect(timed.id);
+  assert.equal(await again.fs.readTextFile("keep.txt"), "kept");
+  await again.kill();
+  await assert.rejects(Sandbox.connect(timed.id), /not found|SANDBOX_NOT_FOUND/i);
+});
+
+test("a wrong token is refused with InvalidTokenError", async () => {
+  await assert.rejects(Sandbox.create({ token: "ddo_wrong" }), (e) => e.name === "InvalidTokenError");
+});
+
+test("methods of later issues answer with a clear error, never a hang", async () => {
+  await withSandbox({}, async (sandbox) => {
+    await assert.rejects(sandbox.exposeHttp({ port: 3000 }), /Failed to expose HTTP: 501/);
+    await assert.rejects(sandbox.deno.eval("1 + 1"), /not supported/);
+  });
+});

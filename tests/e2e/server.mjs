@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+// Start a real `airlockd serve` for a test file and point the SDK at it.
+import { spawn } from "node:child_process";
+import net from "node:net";
+import { AIRLOCKD, STATE_DIR } from "./helpers.mjs";
+
+async function freePort() {
+  const srv = net.createServer();
+  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+export async function startServer() {
+  const port = await freePort();
+  const child = spawn(AIRLOCKD, ["--state-dir", STATE_DIR, "serve", "--listen", `127.0.0.1:${port}`],
+    { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  const line = await new Promise((resolve, reject) => {
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = /^export (.*)$/m.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.on("exit", (code) => reject(new Error(`airlockd serve exited with ${code}: ${out}`)));
+  });
+  for (const kv of line.split(" ")) {
+    const [k, v] = kv.split("=");
+    process.env[k] = v;
+  }
+  return {
+    port,
+    endpoint: `http://127.0.0.1:${port}`,
+    token: process.env.DENO_DEPLOY_TOKEN,
+    async stop() {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+    },
+  };
+}
