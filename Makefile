@@ -3,6 +3,7 @@
 #   make run    install packages, build, build the default image, start Airlock
 #   make test   install packages, build, run every test
 STATE_DIR ?= /var/lib/airlock
+LISTEN ?= 127.0.0.1:8080
 BUILD ?= build
 
 .PHONY: all deps build image run test unit bench clean
@@ -23,11 +24,9 @@ image: build
 
 run: deps image
 	@echo
-	@echo "Airlock is built and its default image is ready. Try:"
-	@echo "  $(BUILD)/airlockd run -- uname -a"
-	@echo "  $(BUILD)/airlockd run -it -- bash"
-	@echo "  $(BUILD)/airlockd run --memory 256M --cpus 1 --profile strict -- python3 -c 'print(42)'"
-	@echo "(the API server, 'airlockd serve', arrives with the API issue)"
+	@echo "Starting airlockd; export the three variables it prints, then use the SDK."
+	@echo "One-shot sandboxes work without the server: $(BUILD)/airlockd run -it -- bash"
+	exec $(BUILD)/airlockd --state-dir $(STATE_DIR) serve --listen $(LISTEN)
 
 test: deps image tests/e2e/node_modules
 	@tests/run-all.sh $(BUILD) $(STATE_DIR)
