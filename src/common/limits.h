@@ -13,6 +13,8 @@
 #define AL_MAX_CALL (96u * 1024u * 1024u)  /* a call's or a reply's JSON */
 #define AL_MAX_FILE_READ (64u * 1024u * 1024u) /* readFile: base64 must fit the SDK's 100 MiB */
 #define AL_MAX_DIR_ENTRIES 100000
+#define AL_MAX_HANDLES 256                 /* open file handles per sandbox */
+#define AL_MAX_HANDLE_READ (16u * 1024u * 1024u) /* one fileRead */
 #define AL_MAX_ENV_BYTES (1u * 1024u * 1024u)  /* sandbox-wide variables set by envSet */
 
 /* Spawn requests. */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -619,6 +620,207 @@ static json_t *m_env_delete(struct init_state *st, json_t *params, struct fs_fai
         return json_null();
 }
 
+/* --- file handles ----------------------------------------------------------
+ * Ids are small positive integers; airlockd closes a connection's handles
+ * when it goes. Locks are taken without blocking: PID 1 must never sleep on
+ * a lock a sandbox process holds (a busy lock answers WouldBlock). */
+
+static int handle_fd(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        int64_t id = json_integer_value(json_object_get(params, "fileHandleId"));
+
+        if (id < 1 || id > AL_MAX_HANDLES || st->handles[id - 1] < 0) {
+                fail(f, EBADF, "file handle", NULL);
+                return -1;
+        }
+        return st->handles[id - 1];
+}
+
+static json_t *open_common(struct init_state *st, const char *path, int flags, mode_t mode, struct fs_fail *f)
+{
+        int slot = -1;
+
+        for (int i = 0; i < AL_MAX_HANDLES && slot < 0; i++)
+                if (st->handles[i] < 0)
+                        slot = i;
+        if (slot < 0)
+                return fail(f, EMFILE, "open", path);
+        int fd = open(path, flags | O_CLOEXEC | O_NOCTTY, mode);
+        if (fd < 0)
+                return fail(f, errno, "open", path);
+        st->handles[slot] = fd;
+        return json_pack("{s:i}", "fileHandleId", slot + 1);
+}
+
+static json_t *m_open(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        json_t *o = json_object_get(params, "options"), *mode = json_object_get(o, "mode");
+        bool rd = opt_bool(o, "read", false), wr = opt_bool(o, "write", false), ap = opt_bool(o, "append", false);
+        int flags;
+        PATH_PARAM(path, "path", "open");
+
+        if (!o)
+                rd = true;
+        flags = (rd && (wr || ap)) ? O_RDWR : (wr || ap) ? O_WRONLY : O_RDONLY;
+        if (ap)
+                flags |= O_APPEND;
+        if (opt_bool(o, "truncate", false))
+                flags |= O_TRUNC;
+        if (opt_bool(o, "createNew", false))
+                flags |= O_CREAT | O_EXCL;
+        else if (opt_bool(o, "create", false))
+                flags |= O_CREAT;
+        if ((flags & O_CREAT) && !(wr || ap))
+                return fail(f, EINVAL, "open (create needs write or append)", path);
+        return open_common(st, path, flags, json_is_integer(mode) ? (mode_t)json_integer_value(mode) & 07777 : 0666, f);
+}
+
+static json_t *m_create(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        PATH_PARAM(path, "path", "create");
+        return open_common(st, path, O_RDWR | O_CREAT | O_TRUNC, 0666, f);
+}
+
+static json_t *m_file_close(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        int fd = handle_fd(st, params, f);
+        if (fd < 0)
+                return NULL;
+        close(fd);
+        st->handles[json_integer_value(json_object_get(params, "fileHandleId")) - 1] = -1;
+        return json_null();
+}
+
+static json_t *m_file_read(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        int fd = handle_fd(st, params, f);
+        json_int_t want = json_integer_value(json_object_get(params, "length"));
+        if (fd < 0)
+                return NULL;
+        if (want <= 0)
+                return json_pack("{s:s}", "data", "");
+        if (want > AL_MAX_HANDLE_READ)
+                want = AL_MAX_HANDLE_READ;
+        _cleanup_free_ uint8_t *buf = malloc((size_t)want);
+        if (!buf)
+                return fail(f, ENOMEM, "read", NULL);
+        ssize_t n;
+        do
+                n = read(fd, buf, (size_t)want);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return fail(f, errno, "read", NULL);
+        if (n == 0)
+                return json_pack("{s:n}", "data"); /* null is EOF */
+        size_t len;
+        _cleanup_free_ char *b64 = al_b64_encode(buf, (size_t)n, &len);
+        return b64 ? json_pack("{s:s%}", "data", b64, len) : fail(f, ENOMEM, "read", NULL);
+}
+
+static json_t *m_file_write(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        int fd = handle_fd(st, params, f);
+        json_t *d = json_object_get(params, "data");
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t len;
+        if (fd < 0)
+                return NULL;
+        if (!json_is_string(d) || al_b64_decode(json_string_value(d), json_string_length(d), AL_MAX_CALL, &buf, &len) < 0)
+                return fail(f, EINVAL, "write", NULL);
+        ssize_t n;
+        do
+                n = write(fd, buf, len);
+        while (n < 0 && errno == EINTR);
+        return n < 0 ? fail(f, errno, "write", NULL) : json_pack("{s:I}", "bytesWritten", (json_int_t)n);
+}
+
+static json_t *m_file_seek(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        int fd = handle_fd(st, params, f);
+        json_t *off = json_object_get(params, "offset");
+        json_int_t whence = json_integer_value(json_object_get(params, "whence"));
+        long long o;
+        if (fd < 0)
+                return NULL;
+        if (json_is_integer(off))
+                o = json_integer_value(off);
+        else if (json_is_string(off))
+                o = strtoll(json_string_value(off), NULL, 10); /* a bigint as a decimal string */
+        else
+                return fail(f, EINVAL, "seek", NULL);
+        if (whence < 0 || whence > 2)
+                return fail(f, EINVAL, "seek", NULL);
+        off_t pos = lseek(fd, (off_t)o, whence == 0 ? SEEK_SET : whence == 1 ? SEEK_CUR : SEEK_END);
+        return pos < 0 ? fail(f, errno, "seek", NULL) : json_pack("{s:I}", "position", (json_int_t)pos);
+}
+
+static json_t *m_file_stat(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        int fd = handle_fd(st, params, f);
+        struct statx sx;
+        if (fd < 0)
+                return NULL;
+        if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, &sx) < 0)
+                return fail(f, errno, "fstat", NULL);
+        return file_info(&sx);
+}
+
+static json_t *m_file_sync(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        int fd = handle_fd(st, params, f);
+        if (fd < 0)
+                return NULL;
+        return fsync(fd) < 0 ? fail(f, errno, "fsync", NULL) : json_null();
+}
+
+static json_t *m_file_sync_data(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        int fd = handle_fd(st, params, f);
+        if (fd < 0)
+                return NULL;
+        return fdatasync(fd) < 0 ? fail(f, errno, "fdatasync", NULL) : json_null();
+}
+
+static json_t *m_file_truncate(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        int fd = handle_fd(st, params, f);
+        json_t *len = json_object_get(params, "len");
+        if (fd < 0)
+                return NULL;
+        return ftruncate(fd, json_is_integer(len) ? (off_t)json_integer_value(len) : 0) < 0
+                       ? fail(f, errno, "ftruncate", NULL)
+                       : json_null();
+}
+
+static json_t *m_file_utime(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        int fd = handle_fd(st, params, f);
+        struct timespec ts[2];
+        if (fd < 0)
+                return NULL;
+        if (parse_iso(json_string_value(json_object_get(params, "atime")), &ts[0]) < 0 ||
+            parse_iso(json_string_value(json_object_get(params, "mtime")), &ts[1]) < 0)
+                return fail(f, EINVAL, "futimens", NULL);
+        return futimens(fd, ts) < 0 ? fail(f, errno, "futimens", NULL) : json_null();
+}
+
+static json_t *m_file_lock(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        int fd = handle_fd(st, params, f);
+        if (fd < 0)
+                return NULL;
+        int op = opt_bool(params, "exclusive", false) ? LOCK_EX : LOCK_SH;
+        return flock(fd, op | LOCK_NB) < 0 ? fail(f, errno, "flock", NULL) : json_null();
+}
+
+static json_t *m_file_unlock(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        int fd = handle_fd(st, params, f);
+        if (fd < 0)
+                return NULL;
+        return flock(fd, LOCK_UN) < 0 ? fail(f, errno, "flock", NULL) : json_null();
+}
+
 static const struct {
         const char *name;
         fs_fn fn;
@@ -637,6 +839,13 @@ static const struct {
         { "makeTempDir", m_make_temp_dir, true },  { "makeTempFile", m_make_temp_file, true },
         { "envGet", m_env_get, false },            { "envSet", m_env_set, false },
         { "envToObject", m_env_to_object, false }, { "envDelete", m_env_delete, false },
+        { "open", m_open, true },                  { "create", m_create, true },
+        { "fileClose", m_file_close, false },      { "fileRead", m_file_read, false },
+        { "fileWrite", m_file_write, false },      { "fileSeek", m_file_seek, false },
+        { "fileStat", m_file_stat, false },        { "fileSync", m_file_sync, false },
+        { "fileSyncData", m_file_sync_data, false }, { "fileTruncate", m_file_truncate, false },
+        { "fileUtime", m_file_utime, false },      { "fileLock", m_file_lock, false },
+        { "fileUnlock", m_file_unlock, false },
 };
 
 static json_t *error_object(const struct fs_fail *f)

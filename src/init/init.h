@@ -51,6 +51,7 @@ struct init_state {
         size_t env_bytes;
         uid_t app_uid;      /* file operations run as this user */
         gid_t app_gid;
+        int handles[AL_MAX_HANDLES]; /* open files of the file handle methods, -1 = free */
         struct al_buf call; /* a call being joined from parts */
         uint32_t call_id;
 };

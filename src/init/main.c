@@ -471,6 +471,8 @@ int main(void)
         al_buf_init(&st.in, AL_CHAN_HDR + AL_CHAN_MAX_PAYLOAD + 65536);
         al_buf_init(&st.call, AL_MAX_CALL);
         st.env = json_object();
+        for (int i = 0; i < AL_MAX_HANDLES; i++)
+                st.handles[i] = -1;
         {
                 struct init_user app;
                 if (init_user_lookup("app", &app) == 0) {

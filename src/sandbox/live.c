@@ -56,9 +56,15 @@ struct proc {
 
 struct call {
         bool used;
+        bool opens_handle; /* open/create: remember the handle for its peer */
         uint32_t chan_id;
         struct sbx_peer *peer;
         json_t *rpc_id;
+};
+
+struct handle {
+        struct sbx_peer *peer;
+        int64_t id;
 };
 
 struct sbx {
@@ -74,6 +80,7 @@ struct sbx {
         struct proc procs[SBX_MAX_PROCS];
         struct call calls[SBX_MAX_CALLS];
         struct in_stream in[SBX_MAX_IN_STREAMS];
+        struct handle handles[AL_MAX_HANDLES];
         struct al_buf reply;
         uint32_t reply_id;
         uint32_t next_chan_id;
@@ -360,6 +367,14 @@ void sbx_detach(struct sbx *s, struct sbx_peer *p)
         for (int i = 0; i < SBX_MAX_CALLS; i++)
                 if (s->calls[i].used && s->calls[i].peer == p)
                         s->calls[i].peer = NULL;
+        for (int i = 0; i < AL_MAX_HANDLES; i++)
+                if (s->handles[i].peer == p) {
+                        json_t *msg = json_pack("{s:s,s:{s:I}}", "method", "fileClose", "params",
+                                                "fileHandleId", (json_int_t)s->handles[i].id);
+                        chan_send_json(s, AL_MSG_CALL, AL_MSG_CALL_PART, next_id(s), msg); /* no one waits */
+                        json_decref(msg);
+                        s->handles[i].peer = NULL;
+                }
         for (int i = 0; i < SBX_MAX_IN_STREAMS; i++)
                 if (s->in[i].used && s->in[i].peer == p)
                         in_free(&s->in[i]);
@@ -525,6 +540,14 @@ static void on_reply(struct sbx *s, const struct al_frame *f)
                 json_decref(v);
                 reply_err(c->peer, c->rpc_id, EPROTO, "malformed reply from the sandbox");
         } else if (c->peer) {
+                json_t *hid = json_object_get(json_object_get(v, "ok"), "fileHandleId");
+                if (c->opens_handle && json_is_integer(hid)) {
+                        for (int i = 0; i < AL_MAX_HANDLES; i++)
+                                if (!s->handles[i].peer) {
+                                        s->handles[i] = (struct handle){ c->peer, json_integer_value(hid) };
+                                        break;
+                                }
+                }
                 c->peer->send(c->peer, sbx_rpc_result(c->rpc_id, v));
         } else {
                 json_decref(v);
@@ -800,7 +823,8 @@ static void forward_call(struct sbx *s, struct sbx_peer *p, json_t *id, const ch
                 reply_err(p, id, EAGAIN, "too many calls in flight (%d)", SBX_MAX_CALLS);
                 return;
         }
-        *c = (struct call){ .used = true, .chan_id = next_id(s), .peer = p, .rpc_id = json_incref(id) };
+        *c = (struct call){ .used = true, .chan_id = next_id(s), .peer = p, .rpc_id = json_incref(id),
+                            .opens_handle = !strcmp(method, "open") || !strcmp(method, "create") };
         msg = json_pack("{s:s,s:O}", "method", method, "params", params ? params : json_null());
         chan_send_json(s, AL_MSG_CALL, AL_MSG_CALL_PART, c->chan_id, msg);
         json_decref(msg);
@@ -921,7 +945,8 @@ static const char *const forwarded[] = {
         "readFile", "readTextFile", "writeFile", "writeTextFile", "readDir", "remove", "mkdir",
         "rename", "stat", "lstat", "chmod", "chown", "copyFile", "link", "symlink", "readLink",
         "realPath", "truncate", "umask", "utime", "makeTempDir", "makeTempFile", "envGet", "envSet",
-        "envToObject", "envDelete",
+        "envToObject", "envDelete", "open", "create", "fileClose", "fileRead", "fileWrite", "fileSeek",
+        "fileStat", "fileSync", "fileSyncData", "fileTruncate", "fileUtime", "fileLock", "fileUnlock",
 };
 
 void sbx_rpc(struct sbx *s, struct sbx_peer *p, json_t *id, const char *method, json_t *params)
@@ -939,6 +964,12 @@ void sbx_rpc(struct sbx *s, struct sbx_peer *p, json_t *id, const char *method, 
         if ((strcmp(method, "writeFile") == 0 || strcmp(method, "writeTextFile") == 0) &&
             json_is_integer(json_object_get(params, "contentStreamId")))
                 return m_write_streamed(s, p, id, params);
+        if (strcmp(method, "fileClose") == 0) { /* ids are reused: forget ours at once */
+                int64_t hid = json_int(params, "fileHandleId", -1);
+                for (int i = 0; i < AL_MAX_HANDLES; i++)
+                        if (s->handles[i].peer == p && s->handles[i].id == hid)
+                                s->handles[i].peer = NULL;
+        }
         for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
                 if (strcmp(method, forwarded[i]) == 0)
                         return forward_call(s, p, id, method, params);

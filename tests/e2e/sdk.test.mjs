@@ -181,3 +181,27 @@ test("methods of later issues answer with a clear error, never a hang", async ()
     await assert.rejects(sandbox.deno.eval("1 + 1"), /not supported/);
   });
 });
+
+test("file handles: open, write, seek, read, stat, truncate, lock, close", async () => {
+  await withSandbox({}, async (sandbox) => {
+    const f = await sandbox.fs.create("h.bin");
+    assert.equal(await f.write(new TextEncoder().encode("hello world")), 11);
+    assert.equal(await f.seek(6, 0), 6);
+    const buf = new Uint8Array(5);
+    assert.equal(await f.read(buf), 5);
+    assert.equal(new TextDecoder().decode(buf), "world");
+    assert.equal(await f.read(new Uint8Array(4)), null, "null at EOF");
+    assert.equal(await f.seek(-5, 2), 6, "negative offset from the end");
+    assert.equal((await f.stat()).size, 11);
+    await f.truncate(5);
+    await f.lock(true);
+    await f.unlock();
+    await f.close();
+    assert.equal(await sandbox.fs.readTextFile("h.bin"), "hello");
+    const r = await sandbox.fs.open("h.bin");
+    const chunks = [];
+    for await (const c of r.readable) chunks.push(...c);
+    assert.equal(new TextDecoder().decode(new Uint8Array(chunks)), "hello");
+    await assert.rejects(sandbox.fs.open("missing.bin"), (e) => e.code === "ENOENT");
+  });
+});
