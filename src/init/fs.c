@@ -821,6 +821,22 @@ static json_t *m_file_unlock(struct init_state *st, json_t *params, struct fs_fa
         return flock(fd, LOCK_UN) < 0 ? fail(f, errno, "flock", NULL) : json_null();
 }
 
+static json_t *m_walk(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        json_t *entries;
+        int r = init_walk(params, &entries);
+        return r < 0 ? fail(f, -r, "walk", json_string_value(json_object_get(params, "path")))
+                     : json_pack("{s:o}", "entries", entries);
+}
+
+static json_t *m_expand_glob(struct init_state *st, json_t *params, struct fs_fail *f)
+{
+        json_t *entries;
+        int r = init_expand_glob(params, &entries);
+        return r < 0 ? fail(f, -r, "expandGlob", json_string_value(json_object_get(params, "glob")))
+                     : json_pack("{s:o}", "entries", entries);
+}
+
 static const struct {
         const char *name;
         fs_fn fn;
@@ -846,6 +862,7 @@ static const struct {
         { "fileSyncData", m_file_sync_data, false }, { "fileTruncate", m_file_truncate, false },
         { "fileUtime", m_file_utime, false },      { "fileLock", m_file_lock, false },
         { "fileUnlock", m_file_unlock, false },
+        { "walk", m_walk, true },                  { "expandGlob", m_expand_glob, true },
 };
 
 static json_t *error_object(const struct fs_fail *f)

@@ -68,6 +68,9 @@ void init_proc_release(struct init_proc *p);
 /* fs.c: returns {"ok": ...} or {"error": ...} */
 json_t *init_fs_call(struct init_state *st, const char *method, json_t *params);
 const char *init_home(void);
+/* walk.c */
+int init_walk(json_t *params, json_t **ret);
+int init_expand_glob(json_t *params, json_t **ret);
 
 /* main.c */
 int64_t init_now_ms(void);

@@ -57,6 +57,7 @@ struct proc {
 struct call {
         bool used;
         bool opens_handle; /* open/create: remember the handle for its peer */
+        bool streams_entries; /* walk/expandGlob: the entries go out as a stream */
         uint32_t chan_id;
         struct sbx_peer *peer;
         json_t *rpc_id;
@@ -509,6 +510,30 @@ static void on_error_frame(struct sbx *s, const struct al_frame *f)
         }
 }
 
+/* walk/expandGlob: one JSON object per stream chunk, as the SDK parses them. */
+static void stream_entries(struct sbx_peer *p, json_t *rpc_id, json_t *entries)
+{
+        int64_t sid = next_stream_id++;
+        size_t i;
+        json_t *e;
+
+        reply_ok(p, rpc_id, json_pack("{s:I}", "streamId", (json_int_t)sid));
+        notify(p, "$sandbox.stream.start", json_pack("{s:I}", "streamId", (json_int_t)sid));
+        json_array_foreach(entries, i, e) {
+                if (!json_is_object(e))
+                        continue;
+                char *text = json_dumps(e, JSON_COMPACT);
+                size_t n;
+                char *b64 = text ? al_b64_encode((const uint8_t *)text, strlen(text), &n) : NULL;
+                if (b64)
+                        notify(p, "$sandbox.stream.enqueue", json_pack("{s:I,s:s%}", "streamId", (json_int_t)sid,
+                                                                       "data", b64, n));
+                free(b64);
+                free(text);
+        }
+        notify(p, "$sandbox.stream.end", json_pack("{s:I}", "streamId", (json_int_t)sid));
+}
+
 static void on_reply(struct sbx *s, const struct al_frame *f)
 {
         struct call *c = call_by_chan(s, f->id);
@@ -539,6 +564,9 @@ static void on_reply(struct sbx *s, const struct al_frame *f)
         if (!json_is_object(v) || (!json_object_get(v, "ok") && !json_object_get(v, "error"))) {
                 json_decref(v);
                 reply_err(c->peer, c->rpc_id, EPROTO, "malformed reply from the sandbox");
+        } else if (c->peer && c->streams_entries && json_is_object(json_object_get(v, "ok"))) {
+                stream_entries(c->peer, c->rpc_id, json_object_get(json_object_get(v, "ok"), "entries"));
+                json_decref(v);
         } else if (c->peer) {
                 json_t *hid = json_object_get(json_object_get(v, "ok"), "fileHandleId");
                 if (c->opens_handle && json_is_integer(hid)) {
@@ -824,7 +852,8 @@ static void forward_call(struct sbx *s, struct sbx_peer *p, json_t *id, const ch
                 return;
         }
         *c = (struct call){ .used = true, .chan_id = next_id(s), .peer = p, .rpc_id = json_incref(id),
-                            .opens_handle = !strcmp(method, "open") || !strcmp(method, "create") };
+                            .opens_handle = !strcmp(method, "open") || !strcmp(method, "create"),
+                .streams_entries = !strcmp(method, "walk") || !strcmp(method, "expandGlob") };
         msg = json_pack("{s:s,s:O}", "method", method, "params", params ? params : json_null());
         chan_send_json(s, AL_MSG_CALL, AL_MSG_CALL_PART, c->chan_id, msg);
         json_decref(msg);
@@ -947,6 +976,7 @@ static const char *const forwarded[] = {
         "realPath", "truncate", "umask", "utime", "makeTempDir", "makeTempFile", "envGet", "envSet",
         "envToObject", "envDelete", "open", "create", "fileClose", "fileRead", "fileWrite", "fileSeek",
         "fileStat", "fileSync", "fileSyncData", "fileTruncate", "fileUtime", "fileLock", "fileUnlock",
+        "walk", "expandGlob",
 };
 
 void sbx_rpc(struct sbx *s, struct sbx_peer *p, json_t *id, const char *method, json_t *params)

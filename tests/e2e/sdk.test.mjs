@@ -205,3 +205,23 @@ test("file handles: open, write, seek, read, stat, truncate, lock, close", async
     await assert.rejects(sandbox.fs.open("missing.bin"), (e) => e.code === "ENOENT");
   });
 });
+
+test("walk and expandGlob stream their entries", async () => {
+  await withSandbox({}, async (sandbox) => {
+    await sandbox.sh`mkdir -p w/a/b w/node_modules/x && touch w/a/one.ts w/a/b/two.ts w/a/b/three.js w/node_modules/x/four.ts`;
+    const all = [];
+    for await (const e of sandbox.fs.walk("w")) all.push(e.path);
+    assert.deepEqual(all.sort(), ["w", "w/a", "w/a/b", "w/a/b/three.js", "w/a/b/two.ts", "w/a/one.ts",
+      "w/node_modules", "w/node_modules/x", "w/node_modules/x/four.ts"].sort());
+    const ts = [];
+    for await (const e of sandbox.fs.walk("w", { exts: ["ts"], skip: [/node_modules/], includeDirs: false })) ts.push(e.name);
+    assert.deepEqual(ts.sort(), ["one.ts", "two.ts"]);
+    const shallow = [];
+    for await (const e of sandbox.fs.walk("w", { maxDepth: 1 })) shallow.push(e.path);
+    assert.deepEqual(shallow.sort(), ["w", "w/a", "w/node_modules"]);
+    const globbed = [];
+    for await (const e of sandbox.fs.expandGlob("w/**/*.ts", { exclude: ["**/node_modules/**"] })) globbed.push(e.path);
+    assert.deepEqual(globbed.sort(), ["/home/app/w/a/b/two.ts", "/home/app/w/a/one.ts"]);
+    await assert.rejects(async () => { for await (const _ of sandbox.fs.walk("nope")) { /* none */ } }, /No such file/);
+  });
+});
