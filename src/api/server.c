@@ -379,6 +379,63 @@ static json_t *decode_config(const char *b64, struct al_error *err)
         return cfg;
 }
 
+static int url_decode(const char *in, char *out, size_t len);
+
+static bool labels_ok(json_t *labels)
+{
+        const char *k;
+        json_t *v;
+
+        if (!json_is_object(labels) || json_object_size(labels) > 5)
+                return false;
+        json_object_foreach(labels, k, v) if (strlen(k) > 64 || !json_is_string(v) || json_string_length(v) > 128)
+                return false;
+        return true;
+}
+
+/* GET /api/v2/sandboxes?labels[k]=v */
+static void route_list(struct conn *c, const char *query)
+{
+        json_t *want = json_object();
+        char buf[API_MAX_URL];
+
+        snprintf(buf, sizeof(buf), "%s", query ? query : "");
+        for (char *save = NULL, *kv = strtok_r(buf, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
+                char *eq = strchr(kv, '=');
+                char key[256], val[256];
+                if (!eq)
+                        continue;
+                *eq = '\0';
+                if (url_decode(kv, key, sizeof(key)) < 0 || url_decode(eq + 1, val, sizeof(val)) < 0)
+                        continue;
+                size_t kl = strlen(key);
+                if (strncmp(key, "labels[", 7) == 0 && kl > 8 && key[kl - 1] == ']') {
+                        key[kl - 1] = '\0';
+                        json_object_set_new(want, key + 7, json_string(val));
+                }
+        }
+        send_json_response(c, 200, "OK", sbx_list(want), NULL);
+        json_decref(want);
+}
+
+static int url_decode(const char *in, char *out, size_t len)
+{
+        size_t o = 0;
+        for (const char *p = in; *p; p++) {
+                if (o + 1 >= len)
+                        return -1;
+                if (*p == '%' && p[1] && p[2]) {
+                        char hex[3] = { p[1], p[2], 0 };
+                        out[o++] = (char)strtol(hex, NULL, 16);
+                        p += 2;
+                } else {
+                        out[o++] = *p == '+' ? ' ' : *p;
+                }
+        }
+        out[o] = '\0';
+        return 0;
+}
+
 static void route_create(struct conn *c)
 {
         struct al_error err = { 0 };
@@ -404,6 +461,14 @@ static void route_create(struct conn *c)
         }
         if (json_is_integer(stop))
                 stop_at = json_integer_value(stop);
+        json_t *labels = json_object_get(cfg, "labels");
+        if (labels && !labels_ok(labels)) {
+                json_decref(cfg);
+                send_error(c, 400, "Bad Request", "INVALID_CONFIG",
+                           "labels: at most 5, keys up to 64 bytes, values up to 128 bytes, all strings");
+                return;
+        }
+        labels = json_incref(labels);
         json_decref(cfg);
         if (rt_id_generate("loc", rc.id) < 0) {
                 send_error(c, 500, "Internal Server Error", "INTERNAL", "cannot make a sandbox id");
@@ -411,9 +476,13 @@ static void route_create(struct conn *c)
         }
         c->sbx = sbx_create(c->srv->base, &rc, stop_at, &err);
         if (!c->sbx) {
+                json_decref(labels);
                 send_error(c, 500, "Internal Server Error", "SANDBOX_CREATE_FAILED", err.msg);
                 return;
         }
+        if (labels)
+                sbx_set_labels(c->sbx, labels);
+        json_decref(labels);
         send_upgrade(c, rc.id);
         if (ws_start(c) < 0) {
                 sbx_kill(c->sbx, 1011, "internal error");
@@ -474,7 +543,7 @@ static void route(struct conn *c)
 
         snprintf(path, sizeof(path), "%s", c->url);
         if ((q = strchr(path, '?')))
-                *q = '\0';
+                *q++ = '\0';
         if (!token_ok(c)) {
                 send_error(c, 401, "Unauthorized", "INVALID_TOKEN", "missing or invalid bearer token");
                 return;
@@ -485,6 +554,10 @@ static void route(struct conn *c)
                         send_error(c, 400, "Bad Request", "UPGRADE_REQUIRED", "create is a WebSocket upgrade");
                 else
                         route_create(c);
+                return;
+        }
+        if (strcmp(path, "/api/v2/sandboxes") == 0 && c->parser.method == HTTP_GET) {
+                route_list(c, q);
                 return;
         }
         if (strncmp(path, "/api/v3/sandbox/", 16) == 0) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "common/b64.h"
 #include "common/buf.h"
@@ -76,6 +77,8 @@ struct sbx {
         struct bufferevent *chan;
         struct event *timer;
         int64_t stop_at_ms;
+        int64_t created_ms;
+        json_t *labels;
         struct sbx_peer *peers[SBX_MAX_PEERS];
         struct sbx_peer *primary;
         struct proc procs[SBX_MAX_PROCS];
@@ -281,6 +284,7 @@ static void sbx_free(struct sbx *s)
                 if (s->in[i].used)
                         in_free(&s->in[i]);
         al_buf_free(&s->reply);
+        json_decref(s->labels);
         if (s->timer)
                 event_free(s->timer);
         if (s->chan)
@@ -659,6 +663,44 @@ static void on_chan_event(struct bufferevent *bev, short what, void *arg)
                 sbx_kill(arg, 1011, "the sandbox ended");
 }
 
+static json_t *iso_ms(int64_t ms)
+{
+        char buf[64];
+        time_t t = (time_t)(ms / 1000);
+        struct tm tm;
+
+        gmtime_r(&t, &tm);
+        strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".%03dZ", (int)(ms % 1000));
+        return json_string(buf);
+}
+
+/* The console's sandbox list (GET /api/v2/sandboxes), filtered by labels. */
+json_t *sbx_list(json_t *want_labels)
+{
+        json_t *arr = json_array();
+        const char *k;
+        json_t *v;
+
+        for (struct sbx *s = all; s; s = s->next) {
+                bool ok = true;
+                json_object_foreach(want_labels, k, v) if (!json_equal(json_object_get(s->labels, k), v)) ok = false;
+                if (!ok)
+                        continue;
+                json_array_append_new(arr, json_pack("{s:s,s:o,s:n,s:s,s:s,s:O}", "id", s->id, "createdAt",
+                                                     iso_ms(s->created_ms), "stoppedAt", "region", "loc",
+                                                     "status", "running", "labels",
+                                                     s->labels ? s->labels : json_object()));
+        }
+        return arr;
+}
+
+void sbx_set_labels(struct sbx *s, json_t *labels)
+{
+        json_decref(s->labels);
+        s->labels = json_incref(labels);
+}
+
 struct sbx *sbx_create(struct event_base *base, const struct rt_config *cfg, int64_t stop_at_ms,
                        struct al_error *err)
 {
@@ -670,6 +712,7 @@ struct sbx *sbx_create(struct event_base *base, const struct rt_config *cfg, int
         }
         memcpy(s->id, cfg->id, sizeof(s->id));
         s->base = base;
+        s->created_ms = now_ms();
         al_buf_init(&s->reply, AL_MAX_CALL);
         if (rt_sandbox_create(cfg, &s->rt, err) < 0) {
                 free(s);

@@ -39,6 +39,8 @@ void sbx_peer_drained(struct sbx *s, struct sbx_peer *p);
 /* Kill it: every peer is closed with code, the sandbox removed. */
 void sbx_kill(struct sbx *s, int code, const char *reason);
 void sbx_kill_all(void);
+void sbx_set_labels(struct sbx *s, json_t *labels);
+json_t *sbx_list(json_t *want_labels); /* the console's listing */
 
 /* Helpers shared with the API layer. */
 json_t *sbx_error_object(const char *cls, const char *message, const char *code);
