@@ -34,6 +34,9 @@
 #define AL_MAX_PIDS 65536
 #define AL_SHM_SIZE (64ull << 20) /* /dev/shm, charged to the memory cgroup */
 
+/* How far ahead a sandbox's stop time may be set (create or extend). */
+#define AL_MAX_LIFETIME_MS (7ll * 24 * 3600 * 1000)
+
 /* Defaults. */
 #define AL_DEFAULT_MEMORY (512ull << 20)
 #define AL_DEFAULT_DISK (10ull << 30)

@@ -247,6 +247,11 @@ int sbx_set_stop_at(struct sbx *s, int64_t stop_at_ms)
         int64_t delay = stop_at_ms - now_ms();
         struct timeval tv;
 
+        /* A client's clock and wishes are bounded: at most AL_MAX_LIFETIME_MS ahead. */
+        if (delay > AL_MAX_LIFETIME_MS) {
+                delay = AL_MAX_LIFETIME_MS;
+                stop_at_ms = now_ms() + delay;
+        }
         if (delay < 0)
                 delay = 0;
         tv.tv_sec = delay / 1000;

@@ -225,3 +225,15 @@ test("walk and expandGlob stream their entries", async () => {
     await assert.rejects(async () => { for await (const _ of sandbox.fs.walk("nope")) { /* none */ } }, /No such file/);
   });
 });
+
+test("a timed sandbox ends at its time; extendTimeout moves it", async () => {
+  const sandbox = await Sandbox.create({ timeout: "2s" });
+  const until = await sandbox.extendTimeout("3s");
+  assert.ok(until instanceof Date);
+  assert.ok(until.getTime() > Date.now() + 1000, `new stop time ${until.toISOString()}`);
+  const t0 = Date.now();
+  await sandbox.closed.catch(() => {});
+  const lived = Date.now() - t0;
+  assert.ok(lived >= 1500 && lived < 15000, `ended after ${lived} ms`);
+  await assert.rejects(Sandbox.connect(sandbox.id), /not found|SANDBOX_NOT_FOUND/i);
+});
