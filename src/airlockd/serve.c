@@ -110,9 +110,11 @@ int airlockd_serve(int argc, char **argv, const char *state_dir)
                         }
                         break;
                 case 'c':
+                        cfg.tls_cert = optarg;
+                        break;
                 case 'k':
-                        fprintf(stderr, "airlockd: TLS is not supported yet: put a TLS proxy in front\n");
-                        return 2;
+                        cfg.tls_key = optarg;
+                        break;
                 default:
                         fprintf(stderr, "airlockd: serve: unknown or incomplete option '%s'\n", argv[optind - 1]);
                         return 2;
@@ -137,10 +139,11 @@ int airlockd_serve(int argc, char **argv, const char *state_dir)
         event_add(ev_term, NULL);
         event_add(ev_int, NULL);
         event_add(ev_chld, NULL);
-        printf("airlockd: listening on http://%s%s\n"
-               "export DENO_SANDBOX_ENDPOINT=http://%s DENO_DEPLOY_ENDPOINT=http://%s DENO_DEPLOY_TOKEN=%s\n",
-               cfg.listen, fresh ? " (new token written to the state directory)" : "", cfg.listen, cfg.listen,
-               token);
+        const char *scheme = cfg.tls_cert ? "https" : "http";
+        printf("airlockd: listening on %s://%s%s\n"
+               "export DENO_SANDBOX_ENDPOINT=%s://%s DENO_DEPLOY_ENDPOINT=%s://%s DENO_DEPLOY_TOKEN=%s\n",
+               scheme, cfg.listen, fresh ? " (new token written to the state directory)" : "", scheme, cfg.listen,
+               scheme, cfg.listen, token);
         fflush(stdout);
         event_base_dispatch(base);
         sbx_kill_all();

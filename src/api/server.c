@@ -3,10 +3,13 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/listener.h>
 #include <http_parser.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +33,7 @@ struct api_server {
         struct event_base *base;
         struct evconnlistener *listener;
         const struct api_config *cfg;
+        SSL_CTX *tls; /* NULL: plain HTTP */
 };
 
 enum conn_state { CONN_HTTP, CONN_WS, CONN_CLOSING };
@@ -683,7 +687,16 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         }
         c->srv = srv;
         c->peer = (struct sbx_peer){ .send = peer_send, .backlog = peer_backlog, .close = peer_close };
-        c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+        if (srv->tls) {
+                SSL *ssl = SSL_new(srv->tls);
+                c->bev = ssl ? bufferevent_openssl_socket_new(srv->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                              BEV_OPT_CLOSE_ON_FREE)
+                             : NULL;
+                if (!c->bev && ssl)
+                        SSL_free(ssl);
+        } else {
+                c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+        }
         if (!c->bev) {
                 evutil_closesocket(fd);
                 free(c);
@@ -694,6 +707,27 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
         bufferevent_setwatermark(c->bev, EV_WRITE, API_WS_LOW_WATER, 0);
         bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+static int tls_setup(struct api_server *srv, const struct api_config *cfg, struct al_error *err)
+{
+        char why[256] = "";
+
+        if (!cfg->tls_cert || !cfg->tls_key)
+                return al_error_setx(err, EINVAL, "TLS needs both --tls-cert and --tls-key");
+        srv->tls = SSL_CTX_new(TLS_server_method());
+        if (!srv->tls)
+                return al_error_setx(err, ENOMEM, "cannot make a TLS context");
+        SSL_CTX_set_min_proto_version(srv->tls, TLS1_2_VERSION);
+        if (SSL_CTX_use_certificate_chain_file(srv->tls, cfg->tls_cert) != 1 ||
+            SSL_CTX_use_PrivateKey_file(srv->tls, cfg->tls_key, SSL_FILETYPE_PEM) != 1 ||
+            SSL_CTX_check_private_key(srv->tls) != 1) {
+                ERR_error_string_n(ERR_get_error(), why, sizeof(why));
+                SSL_CTX_free(srv->tls);
+                srv->tls = NULL;
+                return al_error_setx(err, EINVAL, "TLS certificate %s / key %s: %s", cfg->tls_cert, cfg->tls_key, why);
+        }
+        return 0;
 }
 
 int api_server_start(struct event_base *base, const struct api_config *cfg, struct api_server **ret,
@@ -710,11 +744,19 @@ int api_server_start(struct event_base *base, const struct api_config *cfg, stru
                 return al_error_set(err, ENOMEM, "allocate server");
         srv->base = base;
         srv->cfg = cfg;
+        if (cfg->tls_cert || cfg->tls_key) {
+                int r = tls_setup(srv, cfg, err);
+                if (r < 0) {
+                        free(srv);
+                        return r;
+                }
+        }
         srv->listener = evconnlistener_new_bind(base, on_accept, srv,
                                                 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
                                                 128, (struct sockaddr *)&ss, sslen);
         if (!srv->listener) {
                 int e = errno;
+                SSL_CTX_free(srv->tls);
                 free(srv);
                 return al_error_set(err, e, "listen on %s", cfg->listen);
         }
@@ -727,5 +769,6 @@ void api_server_stop(struct api_server *srv)
         if (!srv)
                 return;
         evconnlistener_free(srv->listener);
+        SSL_CTX_free(srv->tls);
         free(srv);
 }

@@ -13,6 +13,8 @@ struct api_config {
         const char *listen;    /* "ADDR:PORT" */
         const char *state_dir;
         const char *token;     /* the bearer token clients must present */
+        const char *tls_cert;  /* PEM chain and key: serve HTTPS/WSS when both are set */
+        const char *tls_key;
         const char *image;
         enum rt_profile profile;
         int init_fd;           /* sealed airlock-init */
