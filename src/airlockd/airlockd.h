@@ -8,6 +8,7 @@
 #include "runtime/runtime.h"
 
 #define AIRLOCKD_DEFAULT_STATE_DIR "/var/lib/airlock"
+#define AIRLOCKD_DEFAULT_MAX_SANDBOXES 256
 
 struct run_opts {
         const char *state_dir;

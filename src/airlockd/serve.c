@@ -17,6 +17,7 @@
 #include "airlockd.h"
 #include "api/server.h"
 #include "common/cleanup.h"
+#include "common/parse.h"
 #include "sandbox/live.h"
 
 #define TOKEN_LEN 44
@@ -76,12 +77,15 @@ static const struct option serve_options[] = {
         { "profile", required_argument, NULL, 'p' },
         { "tls-cert", required_argument, NULL, 'c' },
         { "tls-key", required_argument, NULL, 'k' },
+        { "max-sandboxes", required_argument, NULL, 'n' },
         { NULL, 0, NULL, 0 },
 };
 
 int airlockd_serve(int argc, char **argv, const char *state_dir)
 {
-        struct api_config cfg = { .listen = "127.0.0.1:8080", .state_dir = state_dir, .image = "default" };
+        struct api_config cfg = { .listen = "127.0.0.1:8080", .state_dir = state_dir, .image = "default",
+                                  .max_sandboxes = AIRLOCKD_DEFAULT_MAX_SANDBOXES };
+        uint64_t n;
         struct al_error err = { 0 };
         struct api_server *srv = NULL;
         char token[128], init_path[PATH_MAX];
@@ -114,6 +118,14 @@ int airlockd_serve(int argc, char **argv, const char *state_dir)
                         break;
                 case 'k':
                         cfg.tls_key = optarg;
+                        break;
+                case 'n':
+                        if (al_parse_uint(optarg, 1, AL_MAX_SLOTS, &n) < 0) {
+                                fprintf(stderr, "airlockd: --max-sandboxes: '%s' is not a number in 1..%u\n", optarg,
+                                        AL_MAX_SLOTS);
+                                return 2;
+                        }
+                        cfg.max_sandboxes = (unsigned)n;
                         break;
                 default:
                         fprintf(stderr, "airlockd: serve: unknown or incomplete option '%s'\n", argv[optind - 1]);

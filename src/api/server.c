@@ -28,6 +28,7 @@
 #define API_MAX_WS_MSG (100ull * 1024 * 1024) /* the SDK's own limit */
 #define API_WS_LOW_WATER (256u * 1024u)
 #define API_MAX_CONFIG_B64 (64u * 1024u)
+#define API_MAX_BACKLOG (256u * 1024u * 1024u) /* queued toward one client */
 
 struct api_server {
         struct event_base *base;
@@ -231,11 +232,22 @@ static void ws_text(struct conn *c, const char *text, size_t len)
                 wslay_event_queue_msg(c->ws, &msg);
 }
 
+static void peer_close(struct sbx_peer *p, int code, const char *reason);
+
 static void peer_send(struct sbx_peer *p, json_t *msg)
 {
         struct conn *c = (struct conn *)p;
-        char *text = json_dumps(msg, JSON_COMPACT);
+        char *text;
 
+        /* Process output waits for a slow client (held acks); everything else
+         * it asked for may queue up to a cap, and then the client is cut off. */
+        if (c->state != CONN_WS || evbuffer_get_length(bufferevent_get_output(c->bev)) > API_MAX_BACKLOG) {
+                json_decref(msg);
+                if (c->state == CONN_WS)
+                        peer_close(p, 1008, "client is not reading its messages");
+                return;
+        }
+        text = json_dumps(msg, JSON_COMPACT);
         json_decref(msg);
         if (!text)
                 return;
@@ -474,6 +486,12 @@ static void route_create(struct conn *c)
         }
         labels = json_incref(labels);
         json_decref(cfg);
+        if (sbx_count() >= c->srv->cfg->max_sandboxes) {
+                json_decref(labels);
+                send_error(c, 429, "Too Many Requests", "TOO_MANY_SANDBOXES",
+                           "the server's limit of live sandboxes is reached (airlockd --max-sandboxes)");
+                return;
+        }
         if (rt_id_generate("loc", rc.id) < 0) {
                 send_error(c, 500, "Internal Server Error", "INTERNAL", "cannot make a sandbox id");
                 return;

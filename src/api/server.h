@@ -18,6 +18,7 @@ struct api_config {
         const char *image;
         enum rt_profile profile;
         int init_fd;           /* sealed airlock-init */
+        unsigned max_sandboxes; /* live sandboxes at once (one token for now) */
 };
 
 struct api_server;

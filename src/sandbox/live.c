@@ -220,6 +220,14 @@ struct sbx *sbx_find(const char *id)
         return NULL;
 }
 
+unsigned sbx_count(void)
+{
+        unsigned n = 0;
+        for (struct sbx *s = all; s; s = s->next)
+                n++;
+        return n;
+}
+
 const char *sbx_id(const struct sbx *s)
 {
         return s->id;

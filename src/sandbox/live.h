@@ -25,6 +25,7 @@ struct sbx;
 struct sbx *sbx_create(struct event_base *base, const struct rt_config *cfg, int64_t stop_at_ms,
                        struct al_error *err);
 struct sbx *sbx_find(const char *id);
+unsigned sbx_count(void);
 const char *sbx_id(const struct sbx *s);
 int64_t sbx_stop_at(const struct sbx *s);
 int sbx_set_stop_at(struct sbx *s, int64_t stop_at_ms);

@@ -2,7 +2,7 @@
 // The official @deno/sandbox SDK, unchanged, against a real airlockd.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { Sandbox } from "@deno/sandbox";
 import { startServer } from "./server.mjs";
 
@@ -236,4 +236,83 @@ test("a timed sandbox ends at its time; extendTimeout moves it", async () => {
   const lived = Date.now() - t0;
   assert.ok(lived >= 1500 && lived < 15000, `ended after ${lived} ms`);
   await assert.rejects(Sandbox.connect(sandbox.id), /not found|SANDBOX_NOT_FOUND/i);
+});
+
+test("every fs method, and its errors by class", async () => {
+  await withSandbox({}, async (sandbox) => {
+    const fs = sandbox.fs;
+    await fs.writeTextFile("f.txt", "data");
+    await assert.rejects(fs.writeTextFile("f.txt", "x", { createNew: true }), (e) => e.code === "EEXIST" && /File exists/.test(e.message));
+    await fs.mkdir("d");
+    await assert.rejects(fs.mkdir("d"), (e) => e.code === "EEXIST");
+    await fs.writeTextFile("d/inner", "x");
+    await assert.rejects(fs.remove("d"), (e) => e.code === "ENOTEMPTY");
+    await assert.rejects(async () => { for await (const _ of fs.readDir("f.txt")) { /* none */ } }, (e) => e.code === "ENOTDIR");
+    await assert.rejects(fs.stat("nope"), (e) => e.code === "ENOENT");
+    await fs.chmod("f.txt", 0o600);
+    assert.equal((await fs.stat("f.txt")).mode & 0o777, 0o600);
+    await fs.chown("f.txt", null, null);
+    await fs.copyFile("f.txt", "g.txt");
+    assert.equal(await fs.readTextFile("g.txt"), "data");
+    await fs.link("g.txt", "h.txt");
+    assert.equal((await fs.stat("g.txt")).nlink, 2);
+    await fs.symlink("g.txt", "s.txt");
+    assert.equal(await fs.readLink("s.txt"), "g.txt");
+    assert.equal((await fs.lstat("s.txt")).isSymlink, true);
+    assert.equal(await fs.realPath("s.txt"), "/home/app/g.txt");
+    await fs.truncate("g.txt", 2);
+    assert.equal(await fs.readTextFile("g.txt"), "da");
+    const old = await fs.umask(0o077);
+    assert.equal(await fs.umask(), 0o077);
+    await fs.umask(old);
+    await fs.utime("g.txt", new Date(1000000000000), new Date(1500000000000));
+    assert.equal((await fs.stat("g.txt")).mtime.getTime(), 1500000000000);
+    const tf = await fs.makeTempFile({ prefix: "p-", suffix: ".tmp" });
+    assert.match(tf, /^\/tmp\/p-.*\.tmp$/);
+    // (on Node the SDK has no Deno.errors classes: the class name travels, the code decides)
+    await assert.rejects(fs.readTextFile("/proc/1/environ"), (e) => e.code === "EACCES");
+  });
+});
+
+test("binary output and a process tree killed whole", async () => {
+  await withSandbox({}, async (sandbox) => {
+    const out = await sandbox.spawn("python3", { args: ["-c", "import sys; sys.stdout.buffer.write(bytes(range(256)) * 3)"], stdout: "piped", stderr: "null" }).then((c) => c.output());
+    assert.deepEqual([...out.stdout], [...Array(3)].flatMap(() => [...Array(256).keys()]));
+    const tree = await sandbox.spawn("sh", { args: ["-c", "sleep 100 & sleep 100 & wait"], stdout: "null", stderr: "null" });
+    await new Promise((r) => setTimeout(r, 300));
+    await tree.kill("SIGKILL");
+    assert.equal((await tree.status).code, 137);
+    assert.equal((await sandbox.sh`pgrep -c sleep || true`.text()).trim(), "0");
+  });
+});
+
+test("100 MB of stdout streams through with bounded daemon memory", async () => {
+  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, "utf8"))[1]) * 1024;
+  await withSandbox({}, async (sandbox) => {
+    const before = rss();
+    let peak = before, total = 0;
+    const child = await sandbox.spawn("head", { args: ["-c", String(100 << 20), "/dev/zero"], stdout: "piped", stderr: "null" });
+    const reader = child.stdout.getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if ((total & 0xfffff) < value.length) peak = Math.max(peak, rss());
+      if (total % (8 << 20) < value.length) await new Promise((r) => setTimeout(r, 20)); // a slow reader
+    }
+    assert.equal(total, 100 << 20);
+    assert.equal((await child.status).code, 0);
+    assert.ok(peak - before < 64 << 20, `airlockd grew by ${(peak - before) >> 20} MiB`);
+  });
+});
+
+test("50 sandboxes used at once by one client", async () => {
+  const boxes = await Promise.all(Array.from({ length: 50 }, () => Sandbox.create()));
+  try {
+    const outs = await Promise.all(boxes.map((b, i) => b.sh`echo ${String(i)} $(hostname)`.text()));
+    outs.forEach((o, i) => assert.match(o, new RegExp(`^${i} ${boxes[i].id}\\n$`)));
+    assert.equal(new Set(boxes.map((b) => b.id)).size, 50);
+  } finally {
+    await Promise.all(boxes.map((b) => b.close()));
+  }
 });

@@ -30,6 +30,7 @@ export async function startServer() {
     process.env[k] = v;
   }
   return {
+    pid: child.pid,
     port,
     endpoint: `http://127.0.0.1:${port}`,
     token: process.env.DENO_DEPLOY_TOKEN,
