@@ -39,8 +39,9 @@ tests/e2e/node_modules: tests/e2e/package.json tests/e2e/package-lock.json
 unit: build
 	meson test -C $(BUILD) --print-errorlogs
 
-bench: image
+bench: image tests/e2e/node_modules
 	bench/startup $(BUILD) $(STATE_DIR)
+	node bench/api.mjs
 
 clean:
 	rm -rf $(BUILD)

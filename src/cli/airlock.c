@@ -155,11 +155,20 @@ static const char *error_message(json_t *result)
 struct exec_state {
         int64_t out_id, err_id;
         bool out_done, err_done;
+        bool ready;       /* the stream ids are known */
+        json_t *pending;  /* notifications that came before them */
 };
 
 static void on_exec_note(void *user, const char *method, json_t *params)
 {
         struct exec_state *st = user;
+
+        /* The spawn response and its first stream notifications can arrive in
+         * one read: keep them until the response has told us the ids. */
+        if (!st->ready) {
+                json_array_append_new(st->pending, json_pack("{s:s,s:O}", "m", method, "p", params));
+                return;
+        }
         int64_t sid = json_integer_value(json_object_get(params, "streamId"));
         int fd = sid == st->out_id ? 1 : sid == st->err_id ? 2 : -1;
 
@@ -206,7 +215,7 @@ static void send_stdin(struct cli_ws *ws, bool *open)
 
 static int run_command(struct cli_ws *ws, char **cmd, bool interactive, bool tty)
 {
-        struct exec_state st = { 0 };
+        struct exec_state st = { .pending = json_array() };
         json_t *args = json_array(), *res, *params;
         const char *command = cmd[0];
 
@@ -239,10 +248,18 @@ static int run_command(struct cli_ws *ws, char **cmd, bool interactive, bool tty
         if (!ok) {
                 fprintf(stderr, "airlock: %s\n", error_message(res));
                 json_decref(res);
+                json_decref(st.pending);
                 return 127;
         }
         st.out_id = json_integer_value(json_object_get(ok, "stdoutStreamId"));
         st.err_id = json_integer_value(json_object_get(ok, "stderrStreamId"));
+        st.ready = true;
+        size_t i;
+        json_t *n;
+        json_array_foreach(st.pending, i, n)
+                on_exec_note(&st, json_string_value(json_object_get(n, "m")), json_object_get(n, "p"));
+        json_decref(st.pending);
+        st.pending = NULL;
         int64_t pid = json_integer_value(json_object_get(ok, "pid"));
         json_decref(res);
         ws->want_id = cli_ws_request(ws, "processWait", json_pack("{s:I}", "pid", (json_int_t)pid));
