@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -704,6 +706,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
                 return;
         }
         c->srv = srv;
+        /* many small messages (responses, stream chunks): send each at once */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
         c->peer = (struct sbx_peer){ .send = peer_send, .backlog = peer_backlog, .close = peer_close };
         if (srv->tls) {
                 SSL *ssl = SSL_new(srv->tls);

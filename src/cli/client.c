@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +59,9 @@ static int tcp_connect(const struct cli_conf *c)
                 return -EHOSTUNREACH;
         for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
                 fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                /* small request after small request: no Nagle delays */
+                if (fd >= 0)
+                        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
                 if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) < 0) {
                         close(fd);
                         fd = -1;
