@@ -137,15 +137,17 @@ static int start_child(struct rt_sandbox *sb, int sync_fd, struct al_error *err)
         r = rt_seccomp_program(&bpf, &bpf_len, err);
         if (r < 0)
                 return r;
-        if (send(sync_fd, bpf, bpf_len, MSG_NOSIGNAL) != (ssize_t)bpf_len)
-                return al_error_set(err, errno, "send the seccomp filter");
+        /* A child that failed early has its report waiting and is gone:
+         * then that report is the error, not our failed send. */
+        int send_errno = send(sync_fd, bpf, bpf_len, MSG_NOSIGNAL) == (ssize_t)bpf_len ? 0 : errno;
         do
                 n = recv(sync_fd, &m, sizeof(m), 0);
         while (n < 0 && errno == EINTR);
-        if (n == 0)
+        if (n == 0 && !send_errno)
                 return 0;
         if (n != (ssize_t)sizeof(m))
-                return al_error_setx(err, EIO, "sandbox setup died without a report");
+                return send_errno ? al_error_set(err, send_errno, "send the seccomp filter")
+                                  : al_error_setx(err, EIO, "sandbox setup died without a report");
         m.msg[sizeof(m.msg) - 1] = '\0';
         return al_error_setx(err, m.code > 0 ? m.code : EIO, "%s", m.msg);
 }
