@@ -22,14 +22,12 @@
 #include "common/b64.h"
 #include "common/limits.h"
 #include "sandbox/live.h"
+#include "http.h"
+#include "rpc.h"
 #include "server.h"
 
-#define API_MAX_HEADER_BYTES (64u * 1024u)
-#define API_MAX_BODY (64u * 1024u)
-#define API_MAX_URL 2048
 #define API_MAX_WS_MSG (100ull * 1024 * 1024) /* the SDK's own limit */
 #define API_WS_LOW_WATER (256u * 1024u)
-#define API_MAX_CONFIG_B64 (64u * 1024u)
 #define API_MAX_BACKLOG (256u * 1024u * 1024u) /* queued toward one client */
 
 struct api_server {
@@ -46,16 +44,7 @@ struct conn {
         struct api_server *srv;
         struct bufferevent *bev;
         enum conn_state state;
-        http_parser parser;
-        size_t header_bytes;
-        char url[API_MAX_URL];
-        char field[64];
-        bool field_done;
-        char *auth, *config, *ws_key, *upgrade;
-        char *cur_value_dst; /* which header the value belongs to */
-        char body[API_MAX_BODY + 1];
-        size_t body_len;
-        bool headers_done, message_done, too_big;
+        struct api_http_req req;
         wslay_event_context_ptr ws;
         struct sbx *sbx;
         bool closing_after_write;
@@ -90,111 +79,10 @@ static bool token_ok(const struct conn *c)
         const char *want = c->srv->cfg->token;
         size_t n = strlen(want);
 
-        if (!c->auth || strncmp(c->auth, "Bearer ", 7) != 0 || strlen(c->auth + 7) != n)
+        if (!c->req.auth || strncmp(c->req.auth, "Bearer ", 7) != 0 || strlen(c->req.auth + 7) != n)
                 return false;
-        return CRYPTO_memcmp(c->auth + 7, want, n) == 0;
+        return CRYPTO_memcmp(c->req.auth + 7, want, n) == 0;
 }
-
-/* --- http_parser callbacks ------------------------------------------------ */
-
-static int on_url(http_parser *p, const char *at, size_t len)
-{
-        struct conn *c = p->data;
-        size_t have = strlen(c->url);
-        if (have + len >= sizeof(c->url))
-                return 1;
-        memcpy(c->url + have, at, len);
-        c->url[have + len] = '\0';
-        return 0;
-}
-
-static char **header_slot(struct conn *c, const char *name)
-{
-        if (strcasecmp(name, "authorization") == 0)
-                return &c->auth;
-        if (strcasecmp(name, "x-deno-sandbox-config") == 0)
-                return &c->config;
-        if (strcasecmp(name, "sec-websocket-key") == 0)
-                return &c->ws_key;
-        if (strcasecmp(name, "upgrade") == 0)
-                return &c->upgrade;
-        return NULL;
-}
-
-static int on_header_field(http_parser *p, const char *at, size_t len)
-{
-        struct conn *c = p->data;
-        size_t have;
-
-        c->header_bytes += len;
-        if (c->header_bytes > API_MAX_HEADER_BYTES)
-                return 1;
-        if (c->field_done) { /* a new field starts */
-                c->field[0] = '\0';
-                c->field_done = false;
-        }
-        have = strlen(c->field);
-        if (have + len >= sizeof(c->field))
-                len = sizeof(c->field) - 1 - have; /* long names are not ours anyway */
-        memcpy(c->field + have, at, len);
-        c->field[have + len] = '\0';
-        return 0;
-}
-
-static int on_header_value(http_parser *p, const char *at, size_t len)
-{
-        struct conn *c = p->data;
-        char **slot;
-
-        c->header_bytes += len;
-        if (c->header_bytes > API_MAX_HEADER_BYTES)
-                return 1;
-        c->field_done = true;
-        slot = header_slot(c, c->field);
-        if (!slot)
-                return 0;
-        size_t have = *slot ? strlen(*slot) : 0;
-        char *n = realloc(*slot, have + len + 1);
-        if (!n)
-                return 1;
-        memcpy(n + have, at, len);
-        n[have + len] = '\0';
-        *slot = n;
-        return 0;
-}
-
-static int on_headers_complete(http_parser *p)
-{
-        ((struct conn *)p->data)->headers_done = true;
-        return 0;
-}
-
-static int on_body(http_parser *p, const char *at, size_t len)
-{
-        struct conn *c = p->data;
-        if (c->body_len + len > API_MAX_BODY) {
-                c->too_big = true;
-                return 1;
-        }
-        memcpy(c->body + c->body_len, at, len);
-        c->body_len += len;
-        return 0;
-}
-
-static int on_message_complete(http_parser *p)
-{
-        ((struct conn *)p->data)->message_done = true;
-        return 0;
-}
-
-static const http_parser_settings parser_settings = {
-        .on_url = on_url,
-        .on_header_field = on_header_field,
-        .on_header_value = on_header_value,
-        .on_headers_complete = on_headers_complete,
-        .on_body = on_body,
-        .on_message_complete = on_message_complete,
-};
 
 /* --- WebSocket ------------------------------------------------------------ */
 
@@ -285,37 +173,35 @@ static void rpc_error(struct conn *c, json_t *id, int code, const char *message)
 
 static void on_ws_message(struct conn *c, const uint8_t *data, size_t len)
 {
-        json_error_t jerr;
-        json_t *msg, *id, *params;
-        const char *method;
+        struct api_rpc_msg m;
 
-        if (len == 4 && memcmp(data, "ping", 4) == 0) {
+        api_rpc_parse(data, len, &m);
+        switch (m.kind) {
+        case API_RPC_PING:
                 ws_text(c, "pong", 4);
-                return;
-        }
-        msg = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
-        if (!json_is_object(msg)) {
-                json_decref(msg);
+                break;
+        case API_RPC_BAD_JSON:
                 peer_close(&c->peer, 4000, "Invalid JSON");
-                return;
+                break;
+        case API_RPC_BAD_REQUEST:
+                if (m.id)
+                        rpc_error(c, m.id, -32600, "Invalid Request");
+                break;
+        case API_RPC_BAD_PARAMS:
+                rpc_error(c, m.id, -32602, "Invalid params");
+                break;
+        case API_RPC_NOTIFICATION:
+                if (c->sbx && strncmp(m.method, "$sandbox.stream.", 16) == 0 && m.params)
+                        sbx_stream_note(c->sbx, &c->peer, m.method, m.params);
+                break;
+        case API_RPC_REQUEST:
+                if (c->sbx)
+                        sbx_rpc(c->sbx, &c->peer, m.id, m.method, m.params);
+                else
+                        rpc_error(c, m.id, -32000, "the sandbox is gone");
+                break;
         }
-        method = json_string_value(json_object_get(msg, "method"));
-        id = json_object_get(msg, "id");
-        params = json_object_get(msg, "params");
-        if (!method || (id && !json_is_integer(id) && !json_is_string(id))) {
-                rpc_error(c, id, -32600, "Invalid Request");
-        } else if (!c->sbx) {
-                if (id)
-                        rpc_error(c, id, -32000, "the sandbox is gone");
-        } else if (!id) {
-                if (strncmp(method, "$sandbox.stream.", 16) == 0 && json_is_object(params))
-                        sbx_stream_note(c->sbx, &c->peer, method, params);
-        } else if (params && !json_is_object(params)) {
-                rpc_error(c, id, -32602, "Invalid params");
-        } else {
-                sbx_rpc(c->sbx, &c->peer, id, method, params);
-        }
-        json_decref(msg);
+        api_rpc_msg_free(&m);
 }
 
 static void ws_on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg, void *user)
@@ -352,7 +238,7 @@ static void send_upgrade(struct conn *c, const char *sandbox_id)
         char buf[256];
         char *accept;
 
-        snprintf(buf, sizeof(buf), "%s%s", c->ws_key, guid);
+        snprintf(buf, sizeof(buf), "%s%s", c->req.ws_key, guid);
         SHA1((const unsigned char *)buf, strlen(buf), sha);
         accept = al_b64_encode(sha, sizeof(sha), NULL);
         evbuffer_add_printf(bufferevent_get_output(c->bev),
@@ -363,39 +249,6 @@ static void send_upgrade(struct conn *c, const char *sandbox_id)
 }
 
 /* --- routes --------------------------------------------------------------- */
-
-/* The config header is btoa() of JSON: Latin-1 bytes, not UTF-8. */
-static json_t *decode_config(const char *b64, struct al_error *err)
-{
-        uint8_t *raw;
-        size_t n;
-        json_error_t jerr;
-
-        if (!b64 || strlen(b64) > API_MAX_CONFIG_B64 ||
-            al_b64_decode(b64, strlen(b64), API_MAX_CONFIG_B64, &raw, &n) < 0) {
-                al_error_setx(err, EINVAL, "x-deno-sandbox-config is not base64");
-                return NULL;
-        }
-        char *utf8 = malloc(n * 2 + 1);
-        size_t o = 0;
-        for (size_t i = 0; utf8 && i < n; i++) {
-                if (raw[i] < 0x80) {
-                        utf8[o++] = (char)raw[i];
-                } else {
-                        utf8[o++] = (char)(0xc0 | raw[i] >> 6);
-                        utf8[o++] = (char)(0x80 | (raw[i] & 0x3f));
-                }
-        }
-        free(raw);
-        json_t *cfg = utf8 ? json_loadb(utf8, o, JSON_REJECT_DUPLICATES, &jerr) : NULL;
-        free(utf8);
-        if (!json_is_object(cfg)) {
-                json_decref(cfg);
-                al_error_setx(err, EINVAL, "x-deno-sandbox-config is not a JSON object");
-                return NULL;
-        }
-        return cfg;
-}
 
 static int url_decode(const char *in, char *out, size_t len);
 
@@ -457,7 +310,7 @@ static int url_decode(const char *in, char *out, size_t len)
 static void route_create(struct conn *c)
 {
         struct al_error err = { 0 };
-        json_t *cfg = decode_config(c->config ? c->config : "e30=", &err);
+        json_t *cfg = api_config_decode(c->req.config ? c->req.config : "e30=", &err);
         struct rt_config rc = { .state_dir = c->srv->cfg->state_dir, .image = c->srv->cfg->image,
                                 .profile = c->srv->cfg->profile, .init_fd = c->srv->cfg->init_fd,
                                 .limits = { AL_DEFAULT_MEMORY, AL_DEFAULT_DISK, AL_DEFAULT_CPUS, AL_DEFAULT_PIDS } };
@@ -535,7 +388,7 @@ static void route_connect(struct conn *c, const char *id)
 static void route_sandbox(struct conn *c, const char *id, const char *rest)
 {
         struct sbx *s = sbx_find(id);
-        enum http_method m = c->parser.method;
+        enum http_method m = c->req.parser.method;
 
         if (!s) {
                 send_error(c, 404, "Not Found", "SANDBOX_NOT_FOUND", "no such sandbox");
@@ -543,7 +396,7 @@ static void route_sandbox(struct conn *c, const char *id, const char *rest)
                 sbx_kill(s, 1000, "sandbox killed");
                 send_json_response(c, 200, "OK", json_object(), NULL);
         } else if (!*rest && m == HTTP_PATCH) {
-                json_t *body = json_loadb(c->body, c->body_len, 0, NULL);
+                json_t *body = json_loadb(c->req.body, c->req.body_len, 0, NULL);
                 json_t *stop = json_object_get(body, "stop_at_ms");
                 if (!json_is_integer(stop) || sbx_set_stop_at(s, json_integer_value(stop)) < 0) {
                         send_error(c, 400, "Bad Request", "INVALID_BODY", "stop_at_ms must be an integer");
@@ -565,22 +418,22 @@ static void route(struct conn *c)
         char path[API_MAX_URL], id[RT_ID_LEN + 1];
         char *q;
 
-        snprintf(path, sizeof(path), "%s", c->url);
+        snprintf(path, sizeof(path), "%s", c->req.url);
         if ((q = strchr(path, '?')))
                 *q++ = '\0';
         if (!token_ok(c)) {
                 send_error(c, 401, "Unauthorized", "INVALID_TOKEN", "missing or invalid bearer token");
                 return;
         }
-        bool upgrade = c->parser.upgrade && c->upgrade && strcasecmp(c->upgrade, "websocket") == 0 && c->ws_key;
-        if (strcmp(path, "/api/v3/sandboxes/create") == 0 && c->parser.method == HTTP_GET) {
+        bool upgrade = api_http_req_is_websocket(&c->req);
+        if (strcmp(path, "/api/v3/sandboxes/create") == 0 && c->req.parser.method == HTTP_GET) {
                 if (!upgrade)
                         send_error(c, 400, "Bad Request", "UPGRADE_REQUIRED", "create is a WebSocket upgrade");
                 else
                         route_create(c);
                 return;
         }
-        if (strcmp(path, "/api/v2/sandboxes") == 0 && c->parser.method == HTTP_GET) {
+        if (strcmp(path, "/api/v2/sandboxes") == 0 && c->req.parser.method == HTTP_GET) {
                 route_list(c, q);
                 return;
         }
@@ -593,7 +446,7 @@ static void route(struct conn *c)
                 }
                 memcpy(id, p, n);
                 id[n] = '\0';
-                if (strcmp(p + n, "/connect") == 0 && c->parser.method == HTTP_GET) {
+                if (strcmp(p + n, "/connect") == 0 && c->req.parser.method == HTTP_GET) {
                         if (!upgrade)
                                 send_error(c, 400, "Bad Request", "UPGRADE_REQUIRED", "connect is a WebSocket upgrade");
                         else
@@ -618,10 +471,7 @@ static void conn_free(struct conn *c)
         if (c->ws)
                 wslay_event_context_free(c->ws);
         bufferevent_free(c->bev);
-        free(c->auth);
-        free(c->config);
-        free(c->ws_key);
-        free(c->upgrade);
+        api_http_req_free(&c->req);
         free(c);
 }
 
@@ -630,23 +480,19 @@ static void on_http_read(struct conn *c)
         struct evbuffer *in = bufferevent_get_input(c->bev);
         size_t len = evbuffer_get_length(in);
         const char *data = (const char *)evbuffer_pullup(in, (ssize_t)len);
-        size_t used = http_parser_execute(&c->parser, &parser_settings, data, len);
+        bool ready;
+        long used = api_http_req_feed(&c->req, data, len, &ready);
 
-        if (c->parser.upgrade && c->headers_done) {
-                evbuffer_drain(in, used);
-                route(c);
-                return;
-        }
-        if (HTTP_PARSER_ERRNO(&c->parser) != HPE_OK) {
+        if (used < 0) {
                 evbuffer_drain(in, len);
-                if (c->too_big)
-                        send_error(c, 413, "Payload Too Large", "TOO_LARGE", "request too large");
+                if (c->req.too_big)
+                        send_error(c, 413, "Payload Too Large", "TOO_LARGE", api_http_req_error(&c->req));
                 else
-                        send_error(c, 400, "Bad Request", "BAD_REQUEST", http_errno_description(HTTP_PARSER_ERRNO(&c->parser)));
+                        send_error(c, 400, "Bad Request", "BAD_REQUEST", api_http_req_error(&c->req));
                 return;
         }
-        evbuffer_drain(in, used);
-        if (c->message_done)
+        evbuffer_drain(in, (size_t)used);
+        if (ready)
                 route(c);
 }
 
@@ -724,8 +570,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
                 free(c);
                 return;
         }
-        http_parser_init(&c->parser, HTTP_REQUEST);
-        c->parser.data = c;
+        api_http_req_init(&c->req);
         bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
         bufferevent_setwatermark(c->bev, EV_WRITE, API_WS_LOW_WATER, 0);
         bufferevent_enable(c->bev, EV_READ | EV_WRITE);
