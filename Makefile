@@ -6,7 +6,7 @@ STATE_DIR ?= /var/lib/airlock
 LISTEN ?= 127.0.0.1:8080
 BUILD ?= build
 
-.PHONY: all deps build image run test unit bench clean
+.PHONY: all deps build image run test unit fuzz bench clean
 
 all: build
 
@@ -39,9 +39,12 @@ tests/e2e/node_modules: tests/e2e/package.json tests/e2e/package-lock.json
 unit: build
 	meson test -C $(BUILD) --print-errorlogs
 
+fuzz:
+	tests/fuzz/run.sh 60
+
 bench: image tests/e2e/node_modules
 	bench/startup $(BUILD) $(STATE_DIR)
 	node bench/api.mjs
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-fuzz

@@ -16,9 +16,13 @@ echo "== unit tests (cmocka)"
 meson test -C "$build" --suite unit --print-errorlogs
 unit=$?
 
+echo "== fuzzing (libFuzzer, ASan+UBSan)"
+tests/fuzz/run.sh
+fuzz=$?
+
 echo "== end-to-end and security tests (node --test)"
 AIRLOCK_BUILD=$build AIRLOCK_STATE_DIR=$state_dir \
         node --test --test-concurrency=1 tests/e2e/*.test.mjs tests/security/*.test.mjs
 e2e=$?
 
-[ $lint -eq 0 ] && [ $unit -eq 0 ] && [ $e2e -eq 0 ]
+[ $lint -eq 0 ] && [ $unit -eq 0 ] && [ $fuzz -eq 0 ] && [ $e2e -eq 0 ]
