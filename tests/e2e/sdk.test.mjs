@@ -316,3 +316,33 @@ test("50 sandboxes used at once by one client", async () => {
     await Promise.all(boxes.map((b) => b.close()));
   }
 });
+
+test("the README's upload, download and command cancellation", async () => {
+  const { mkdtempSync, mkdirSync, writeFileSync: write, readFileSync: read, rmSync } = await import("node:fs");
+  const { KillController } = await import("@deno/sandbox");
+  const local = mkdtempSync("/tmp/airlock-up-");
+  try {
+    write(`${local}/README.md`, "# readme\n");
+    mkdirSync(`${local}/proj/src`, { recursive: true });
+    write(`${local}/proj/src/main.ts`, "console.log(1)\n");
+    await withSandbox({}, async (sandbox) => {
+      await sandbox.fs.upload(`${local}/README.md`, "./readme-copy.md");
+      assert.equal(await sandbox.fs.readTextFile("readme-copy.md"), "# readme\n");
+      await sandbox.fs.upload(`${local}/proj`, ".");
+      assert.equal(await sandbox.fs.readTextFile("proj/src/main.ts"), "console.log(1)\n");
+      mkdirSync(`${local}/back`);
+      await sandbox.fs.download("proj", `${local}/back`);
+      assert.equal(read(`${local}/back/proj/src/main.ts`, "utf8"), "console.log(1)\n");
+
+      // cancellation: .signal() must be the last modifier for the SDK to send processKill
+      const controller = new KillController();
+      const t0 = Date.now();
+      const cmd = sandbox.sh`sleep 30`.signal(controller.signal);
+      setTimeout(() => controller.kill(), 500);
+      await assert.rejects(async () => await cmd);
+      assert.ok(Date.now() - t0 < 10000, "the sleep was killed");
+    });
+  } finally {
+    rmSync(local, { recursive: true, force: true });
+  }
+});
