@@ -62,6 +62,7 @@ struct call {
         uint32_t chan_id;
         struct sbx_peer *peer;
         json_t *rpc_id;
+        int64_t abort_id; /* the client's abortId, or -1 */
 };
 
 struct handle {
@@ -908,6 +909,7 @@ static void forward_call(struct sbx *s, struct sbx_peer *p, json_t *id, const ch
                 return;
         }
         *c = (struct call){ .used = true, .chan_id = next_id(s), .peer = p, .rpc_id = json_incref(id),
+                            .abort_id = json_int(params, "abortId", -1),
                             .opens_handle = !strcmp(method, "open") || !strcmp(method, "create"),
                 .streams_entries = !strcmp(method, "walk") || !strcmp(method, "expandGlob") };
         msg = json_pack("{s:s,s:O}", "method", method, "params", params ? params : json_null());
@@ -1026,6 +1028,34 @@ void sbx_peer_drained(struct sbx *s, struct sbx_peer *p)
         }
 }
 
+/* abort: the targeted call fails at once with an AbortError; whatever the
+ * sandbox still answers for it is dropped. Always {"ok":null} itself: the SDK
+ * cannot take an error here. */
+static void m_abort(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *params)
+{
+        int64_t aid = json_int(params, "abortId", -1);
+
+        for (int i = 0; aid >= 0 && i < SBX_MAX_CALLS; i++) {
+                struct call *c = &s->calls[i];
+                if (!c->used || c->peer != p || c->abort_id != aid)
+                        continue;
+                json_t *err = sbx_error_object("DOMException", "The signal has been aborted", NULL);
+                json_object_set_new(err, "name", json_string("AbortError"));
+                p->send(p, sbx_rpc_result(c->rpc_id, json_pack("{s:o}", "error", err)));
+                c->peer = NULL;
+        }
+        for (int i = 0; aid >= 0 && i < SBX_MAX_IN_STREAMS; i++) {
+                struct in_stream *st = &s->in[i];
+                if (st->used && st->peer == p && st->write_rpc && json_int(st->write_params, "abortId", -2) == aid) {
+                        json_t *err = sbx_error_object("DOMException", "The signal has been aborted", NULL);
+                        json_object_set_new(err, "name", json_string("AbortError"));
+                        p->send(p, sbx_rpc_result(st->write_rpc, json_pack("{s:o}", "error", err)));
+                        in_free(st);
+                }
+        }
+        reply_ok(p, id, NULL);
+}
+
 static const char *const forwarded[] = {
         "readFile", "readTextFile", "writeFile", "writeTextFile", "readDir", "remove", "mkdir",
         "rename", "stat", "lstat", "chmod", "chown", "copyFile", "link", "symlink", "readLink",
@@ -1046,7 +1076,7 @@ void sbx_rpc(struct sbx *s, struct sbx_peer *p, json_t *id, const char *method, 
         if (strcmp(method, "processKill") == 0)
                 return m_process_kill(s, p, id, params);
         if (strcmp(method, "abort") == 0)
-                return reply_ok(p, id, NULL); /* always ok: the SDK cannot take an error here */
+                return m_abort(s, p, id, params);
         if ((strcmp(method, "writeFile") == 0 || strcmp(method, "writeTextFile") == 0) &&
             json_is_integer(json_object_get(params, "contentStreamId")))
                 return m_write_streamed(s, p, id, params);

@@ -346,3 +346,14 @@ test("the README's upload, download and command cancellation", async () => {
     rmSync(local, { recursive: true, force: true });
   }
 });
+
+test("abort fails the call it targets, and only that one", async () => {
+  await withSandbox({}, async (sandbox) => {
+    const ac = new AbortController();
+    const body = new ReadableStream({ start(c) { c.enqueue(new Uint8Array([1, 2, 3])); } }); // never ends
+    const write = sandbox.fs.writeFile("never.bin", body, { signal: ac.signal });
+    setTimeout(() => ac.abort(), 300);
+    await assert.rejects(write, (e) => /abort/i.test(`${e.name} ${e.message}`));
+    assert.equal(await sandbox.sh`echo alive`.text(), "alive\n");
+  });
+});
