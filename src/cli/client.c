@@ -14,6 +14,7 @@
 
 #include "client.h"
 #include "common/b64.h"
+#include "common/buf.h"
 #include "common/cleanup.h"
 
 #define CLI_MAX_HEADER 16384
@@ -73,20 +74,6 @@ static int tcp_connect(const struct cli_conf *c)
         return fd < 0 ? -ECONNREFUSED : fd;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-        while (n) {
-                ssize_t w = write(fd, p, n);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w < 0)
-                        return -errno;
-                p += w;
-                n -= (size_t)w;
-        }
-        return 0;
-}
-
 /* Read up to the end of the headers; leftover bytes stay in buf after them. */
 static int read_head(int fd, char *buf, size_t cap, size_t *ret_len, char **ret_body)
 {
@@ -141,7 +128,7 @@ int cli_http(const struct cli_conf *c, const char *method, const char *path, con
                  "%s %s HTTP/1.1\r\nHost: %s:%d\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n"
                  "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
                  method, path, c->host, c->port, c->token, body ? strlen(body) : 0, body ? body : "");
-        if (write_all(fd, req, strlen(req)) < 0)
+        if (al_write_all(fd, req, strlen(req)) < 0)
                 return -EPIPE;
         status = read_head(fd, head, sizeof(head), &len, &b);
         if (status > 0 && ret_body)
@@ -235,7 +222,7 @@ int cli_ws_open(struct cli_ws *ws, const struct cli_conf *c, const char *path, c
                          path, c->host, c->port, k64 ? k64 : "", c->token, config_b64 ? "x-deno-sandbox-config: " : "",
                          config_b64 ? config_b64 : "", config_b64 ? "\r\n" : "");
         free(k64);
-        if (n >= (int)sizeof(req) || write_all(ws->fd, req, (size_t)n) < 0)
+        if (n >= (int)sizeof(req) || al_write_all(ws->fd, req, (size_t)n) < 0)
                 return -EIO;
         status = read_head(ws->fd, head, sizeof(head), &len, &body);
         if (status != 101) {

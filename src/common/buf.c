@@ -93,3 +93,19 @@ long al_buf_flush(struct al_buf *b, int fd)
         }
         return total;
 }
+
+int al_write_all(int fd, const void *p, size_t n)
+{
+        const uint8_t *b = p;
+
+        while (n > 0) {
+                ssize_t w = write(fd, b, n);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0)
+                        return -errno;
+                b += w;
+                n -= (size_t)w;
+        }
+        return 0;
+}

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/b64.h"
+#include "common/buf.h"
 #include "common/cleanup.h"
 #include "common/errno_class.h"
 #include "init.h"
@@ -235,20 +236,6 @@ static json_t *m_read_text_file(struct init_state *st, json_t *params, struct fs
         return s ? s : fail(f, ENOMEM, "readfile", path);
 }
 
-static int write_all_fd(int fd, const uint8_t *p, size_t n)
-{
-        while (n > 0) {
-                ssize_t w = write(fd, p, n);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w < 0)
-                        return -errno;
-                p += w;
-                n -= (size_t)w;
-        }
-        return 0;
-}
-
 static json_t *write_common(json_t *params, struct fs_fail *f, bool text)
 {
         json_t *opts = json_object_get(params, "options"), *content = json_object_get(params, "content");
@@ -282,7 +269,7 @@ static json_t *write_common(json_t *params, struct fs_fail *f, bool text)
         _cleanup_fd_ int fd = open(path, flags, json_is_integer(mode) ? (mode_t)json_integer_value(mode) & 07777 : 0666);
         if (fd < 0)
                 return fail(f, errno, "open", path);
-        int r = write_all_fd(fd, bytes, len);
+        int r = al_write_all(fd, bytes, len);
         if (r < 0)
                 return fail(f, -r, "write", path);
         if (json_is_integer(mode) && fchmod(fd, (mode_t)json_integer_value(mode) & 07777) < 0)
