@@ -24,6 +24,7 @@
 #include "common/cleanup.h"
 #include "common/errno_class.h"
 #include "init.h"
+#include "params.h"
 
 struct fs_fail {
         int code;
@@ -186,43 +187,6 @@ static json_t *m_read_file(struct init_state *st, json_t *params, struct fs_fail
         return b64 ? json_stringn(b64, b64len) : fail(f, ENOMEM, "readfile", path);
 }
 
-/* Invalid UTF-8 becomes U+FFFD, as Deno's TextDecoder does. */
-static json_t *utf8_lossy(const uint8_t *s, size_t len)
-{
-        _cleanup_free_ char *out = malloc(len * 3 + 1);
-        size_t o = 0;
-
-        if (!out)
-                return NULL;
-        for (size_t i = 0; i < len;) {
-                unsigned c = s[i];
-                size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-                bool ok = n > 0 && i + n <= len && !(n == 2 && c < 0xc2) && !(n == 4 && c > 0xf4);
-                for (size_t k = 1; ok && k < n; k++)
-                        ok = (s[i + k] & 0xc0) == 0x80;
-                if (ok && n == 3) {
-                        unsigned cp = (c & 0x0f) << 12 | (s[i + 1] & 0x3f) << 6 | (s[i + 2] & 0x3f);
-                        ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
-                }
-                if (ok && n == 4) {
-                        unsigned cp = (c & 0x07) << 18 | (s[i + 1] & 0x3f) << 12;
-                        ok = cp >= 0x10000 && cp <= 0x10ffff;
-                }
-                if (ok && !(n == 1 && c == 0)) {
-                        memcpy(out + o, s + i, n);
-                        o += n;
-                        i += n;
-                } else if (ok) { /* NUL is valid text; jansson takes it with a length */
-                        out[o++] = 0;
-                        i++;
-                } else {
-                        memcpy(out + o, "\xef\xbf\xbd", 3);
-                        o += 3;
-                        i++;
-                }
-        }
-        return json_stringn_nocheck(out, o);
-}
 
 static json_t *m_read_text_file(struct init_state *st, json_t *params, struct fs_fail *f)
 {
@@ -232,7 +196,7 @@ static json_t *m_read_text_file(struct init_state *st, json_t *params, struct fs
         int r = read_whole(path, &data, &len);
         if (r < 0)
                 return fail(f, -r, "readfile", path);
-        json_t *s = utf8_lossy(data, len);
+        json_t *s = init_utf8_lossy(data, len);
         return s ? s : fail(f, ENOMEM, "readfile", path);
 }
 
@@ -486,27 +450,13 @@ static json_t *m_umask(struct init_state *st, json_t *params, struct fs_fail *f)
         return json_integer(old);
 }
 
-static int parse_iso(const char *s, struct timespec *ts)
-{
-        struct tm tm = { 0 };
-        unsigned ms = 0;
-        const char *rest = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-
-        if (!rest)
-                return -EINVAL;
-        if (*rest == '.')
-                ms = (unsigned)strtoul(rest + 1, NULL, 10) % 1000;
-        ts->tv_sec = timegm(&tm);
-        ts->tv_nsec = (long)ms * 1000000;
-        return 0;
-}
 
 static json_t *m_utime(struct init_state *st, json_t *params, struct fs_fail *f)
 {
         struct timespec ts[2];
         PATH_PARAM(path, "path", "utime");
-        if (parse_iso(json_string_value(json_object_get(params, "atime")), &ts[0]) < 0 ||
-            parse_iso(json_string_value(json_object_get(params, "mtime")), &ts[1]) < 0)
+        if (init_parse_iso(json_string_value(json_object_get(params, "atime")), &ts[0]) < 0 ||
+            init_parse_iso(json_string_value(json_object_get(params, "mtime")), &ts[1]) < 0)
                 return fail(f, EINVAL, "utime", path);
         return utimensat(AT_FDCWD, path, ts, 0) < 0 ? fail(f, errno, "utime", path) : json_null();
 }
@@ -785,8 +735,8 @@ static json_t *m_file_utime(struct init_state *st, json_t *params, struct fs_fai
         struct timespec ts[2];
         if (fd < 0)
                 return NULL;
-        if (parse_iso(json_string_value(json_object_get(params, "atime")), &ts[0]) < 0 ||
-            parse_iso(json_string_value(json_object_get(params, "mtime")), &ts[1]) < 0)
+        if (init_parse_iso(json_string_value(json_object_get(params, "atime")), &ts[0]) < 0 ||
+            init_parse_iso(json_string_value(json_object_get(params, "mtime")), &ts[1]) < 0)
                 return fail(f, EINVAL, "futimens", NULL);
         return futimens(fd, ts) < 0 ? fail(f, errno, "futimens", NULL) : json_null();
 }

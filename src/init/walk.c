@@ -16,6 +16,7 @@
 
 #include "common/cleanup.h"
 #include "init.h"
+#include "params.h"
 
 #define WALK_MAX_REGEX 32
 #define WALK_MAX_DEPTH 256
@@ -41,35 +42,6 @@ static bool entry_add(struct walk *w, const char *shown, const char *name, mode_
         return true;
 }
 
-static int js_regex(json_t *re, regex_t *out)
-{
-        const char *src = json_string_value(json_object_get(re, "source"));
-        const char *flags = json_string_value(json_object_get(re, "flags"));
-        char buf[1024];
-        size_t o = 0;
-
-        if (!src || strlen(src) > 256)
-                return -EINVAL;
-        for (const char *p = src; *p && o + 16 < sizeof(buf); p++) {
-                const char *rep = NULL;
-                if (p[0] == '\\' && p[1]) {
-                        switch (p[1]) {
-                        case 'd': rep = "[0-9]"; break;
-                        case 'w': rep = "[A-Za-z0-9_]"; break;
-                        case 's': rep = "[[:space:]]"; break;
-                        case '/': rep = "/"; break;
-                        }
-                }
-                if (rep) {
-                        o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s", rep);
-                        p++;
-                } else {
-                        buf[o++] = *p;
-                }
-        }
-        buf[o] = '\0';
-        return regcomp(out, buf, REG_EXTENDED | REG_NOSUB | (flags && strchr(flags, 'i') ? REG_ICASE : 0)) ? -EINVAL : 0;
-}
 
 static bool include(struct walk *w, const char *path, bool with_exts, bool with_match)
 {
@@ -171,7 +143,7 @@ static int compile_list(json_t *arr, regex_t *out, int *n)
         if (!json_is_array(arr))
                 return 0;
         json_array_foreach(arr, i, re) {
-                if (*n >= WALK_MAX_REGEX || js_regex(re, &out[*n]) < 0)
+                if (*n >= WALK_MAX_REGEX || init_js_regex(re, &out[*n]) < 0)
                         return -EINVAL;
                 (*n)++;
         }

@@ -16,7 +16,7 @@ fi
 ninja -C $dir >/dev/null || { echo "fuzz: build failed"; exit 1; }
 
 passed=0 failed=0
-for target in http rpc config chan ws; do
+for target in http rpc config chan ws params; do
         work=$(mktemp -d)
         log=$work/log
         if $dir/tests/fuzz/fuzz_$target -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
