@@ -158,8 +158,10 @@ int airlockd_serve(int argc, char **argv, const char *state_dir)
                scheme, cfg.listen, token);
         fflush(stdout);
         event_base_dispatch(base);
+        /* Sandboxes being freed from an earlier turn finish first, then the rest. */
+        event_base_loop(base, EVLOOP_NONBLOCK);
         sbx_kill_all();
-        event_base_loop(base, EVLOOP_NONBLOCK); /* let the closes and frees run */
+        event_base_loop(base, EVLOOP_NONBLOCK); /* flush the close frames */
         api_server_stop(srv);
         event_free(ev_term);
         event_free(ev_int);

@@ -67,12 +67,26 @@ int init_parse_iso(const char *s, struct timespec *ts)
         return 0;
 }
 
+/* glibc's regcomp expands repetitions into trees: stacked or large ones
+ * ("a++++...", "(a{100}){100}") take gigabytes. A client's pattern gets a
+ * small budget: at most RE_MAX_REPEATS quantifiers, none stacked on another
+ * (JavaScript's lazy "+?" becomes "+"), and counts of at most RE_MAX_COUNT. */
+#define RE_MAX_REPEATS 16
+#define RE_MAX_COUNT 32
+
+static bool is_quantifier(char c)
+{
+        return c == '*' || c == '+' || c == '?' || c == '{';
+}
+
 int init_js_regex(json_t *re, regex_t *out)
 {
         const char *src = json_string_value(json_object_get(re, "source"));
         const char *flags = json_string_value(json_object_get(re, "flags"));
         char buf[1024];
         size_t o = 0;
+        int repeats = 0;
+        bool after_quantifier = false;
 
         if (!src || strlen(src) > 256)
                 return -EINVAL;
@@ -89,9 +103,41 @@ int init_js_regex(json_t *re, regex_t *out)
                 if (rep) {
                         o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s", rep);
                         p++;
-                } else {
-                        buf[o++] = *p;
+                        after_quantifier = false;
+                        continue;
                 }
+                if (p[0] == '\\' && p[1]) { /* an escaped character is a literal */
+                        buf[o++] = *p++;
+                        buf[o++] = *p;
+                        after_quantifier = false;
+                        continue;
+                }
+                if (is_quantifier(*p)) {
+                        if (after_quantifier && *p == '?')
+                                continue; /* lazy: POSIX has none, greedy matches the same paths */
+                        if (after_quantifier || ++repeats > RE_MAX_REPEATS)
+                                return -EINVAL;
+                        if (*p == '{') {
+                                char *end;
+                                for (const char *q = p + 1; *q && *q != '}'; q = end) {
+                                        long n = strtol(q, &end, 10);
+                                        if (end == q) {
+                                                end = (char *)q + 1;
+                                                continue;
+                                        }
+                                        if (n > RE_MAX_COUNT)
+                                                return -EINVAL;
+                                }
+                        }
+                        after_quantifier = *p != '{';
+                        buf[o++] = *p;
+                        continue;
+                }
+                if (*p == '}')
+                        after_quantifier = true;
+                else
+                        after_quantifier = false;
+                buf[o++] = *p;
         }
         buf[o] = '\0';
         return regcomp(out, buf, REG_EXTENDED | REG_NOSUB | (flags && strchr(flags, 'i') ? REG_ICASE : 0)) ? -EINVAL : 0;

@@ -77,6 +77,7 @@ struct sbx {
         struct rt_sandbox *rt;
         struct bufferevent *chan;
         struct event *timer;
+        struct event *free_ev; /* frees a killed sandbox on the next turn of the loop */
         int64_t stop_at_ms;
         int64_t created_ms;
         json_t *labels;
@@ -225,7 +226,7 @@ unsigned sbx_count(void)
 {
         unsigned n = 0;
         for (struct sbx *s = all; s; s = s->next)
-                n++;
+                n += !s->dying;
         return n;
 }
 
@@ -286,7 +287,14 @@ static void unlink_sbx(struct sbx *s)
                 }
 }
 
+static void sbx_free_now(struct sbx *s, bool async);
+
 static void sbx_free(struct sbx *s)
+{
+        sbx_free_now(s, true);
+}
+
+static void sbx_free_now(struct sbx *s, bool async)
 {
         unlink_sbx(s);
         for (int i = 0; i < SBX_MAX_PROCS; i++)
@@ -301,9 +309,14 @@ static void sbx_free(struct sbx *s)
         json_decref(s->labels);
         if (s->timer)
                 event_free(s->timer);
+        if (s->free_ev)
+                event_free(s->free_ev);
         if (s->chan)
                 bufferevent_free(s->chan);
-        rt_sandbox_destroy_async(s->rt);
+        if (async)
+                rt_sandbox_destroy_async(s->rt);
+        else
+                rt_sandbox_destroy(s->rt);
         free(s);
 }
 
@@ -312,17 +325,11 @@ static void on_deferred_free(evutil_socket_t fd, short what, void *arg)
         sbx_free(arg);
 }
 
-/* Close every peer and go. The memory is freed from the event loop, never
- * under a callback of ours that may still be on the stack. */
-void sbx_kill(struct sbx *s, int code, const char *reason)
+static void close_peers(struct sbx *s, int code, const char *reason)
 {
         struct sbx_peer *peers[SBX_MAX_PEERS];
-        struct timeval now = { 0, 0 };
 
-        if (s->dying)
-                return;
         s->dying = true;
-        unlink_sbx(s);
         bufferevent_disable(s->chan, EV_READ | EV_WRITE);
         evtimer_del(s->timer);
         memcpy(peers, s->peers, sizeof(peers));
@@ -330,15 +337,31 @@ void sbx_kill(struct sbx *s, int code, const char *reason)
         for (int i = 0; i < SBX_MAX_PEERS; i++)
                 if (peers[i])
                         peers[i]->close(peers[i], code, reason);
-        if (event_base_once(s->base, -1, EV_TIMEOUT, on_deferred_free, s, &now) < 0)
+}
+
+/* Close every peer and go. The memory is freed from the event loop, never
+ * under a callback of ours that may still be on the stack. */
+void sbx_kill(struct sbx *s, int code, const char *reason)
+{
+        struct timeval now = { 0, 0 };
+
+        if (s->dying)
+                return;
+        close_peers(s, code, reason);
+        if (evtimer_add(s->free_ev, &now) < 0)
                 sbx_free(s);
 }
 
+/* At shutdown, outside every callback: end each sandbox and remove it
+ * completely (mounts, cgroups, uid slot) before the process exits. */
 void sbx_kill_all(void)
 {
-        /* each unlinks itself; the event loop frees them on its next turn */
-        while (all)
-                sbx_kill(all, 1001, "server shutting down");
+        while (all) {
+                struct sbx *s = all;
+                if (!s->dying)
+                        close_peers(s, 1001, "server shutting down");
+                sbx_free_now(s, false); /* also cancels a pending deferred free */
+        }
 }
 
 void sbx_attach(struct sbx *s, struct sbx_peer *p, bool primary)
@@ -697,7 +720,7 @@ json_t *sbx_list(json_t *want_labels)
         json_t *v;
 
         for (struct sbx *s = all; s; s = s->next) {
-                bool ok = true;
+                bool ok = !s->dying;
                 json_object_foreach(want_labels, k, v) if (!json_equal(json_object_get(s->labels, k), v)) ok = false;
                 if (!ok)
                         continue;
@@ -734,7 +757,8 @@ struct sbx *sbx_create(struct event_base *base, const struct rt_config *cfg, int
         }
         s->chan = bufferevent_socket_new(base, rt_sandbox_chan_fd(s->rt), 0);
         s->timer = evtimer_new(base, on_timer, s);
-        if (!s->chan || !s->timer) {
+        s->free_ev = evtimer_new(base, on_deferred_free, s);
+        if (!s->chan || !s->timer || !s->free_ev) {
                 al_error_set(err, ENOMEM, "set up the sandbox channel");
                 sbx_free(s);
                 return NULL;

@@ -9,7 +9,16 @@ import { sh, hostTraces, sleep } from "./helpers.mjs";
 const COUNT = Number(process.env.AIRLOCK_TEARDOWN_COUNT ?? 200);
 
 test(`${COUNT} sandboxes back to back leave no trace on the host`, async () => {
-  const before = hostTraces();
+  // Earlier tests' sandboxes finish their teardown in the background: start
+  // from a quiet host (two equal snapshots, no sandbox process), or fail.
+  let before = hostTraces();
+  for (let i = 0; i < 100; i++) {
+    await sleep(100);
+    const now = hostTraces();
+    const quiet = now.sandboxProcs.length === 0 && JSON.stringify(now) === JSON.stringify(before);
+    before = now;
+    if (quiet) break;
+  }
   for (let i = 0; i < COUNT; i++) {
     // each writes to its disk, starts a background process and uses /dev/shm
     const r = sh("echo x > /tmp/f; echo y > /dev/shm/g; sleep 100 & echo ok");
