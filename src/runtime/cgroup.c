@@ -133,15 +133,21 @@ int rt_cg_read_key(const char *dir, const char *file, const char *key, uint64_t 
         return r;
 }
 
-/* A cgroup can be busy for a moment after its last task was reaped. */
+/* A cgroup can be busy for a while after its last task was reaped (exits
+ * finishing, charges moving): retry with backoff, up to about 5 seconds. The
+ * caller is the background teardown, so waiting costs nobody. */
 int rt_cg_rmdir(const char *dir)
 {
-        for (int i = 0; i < 200; i++) {
+        long delay_ns = 1000000;
+
+        for (long waited = 0; waited < 5000000000L; waited += delay_ns) {
                 if (rmdir(dir) == 0 || errno == ENOENT)
                         return 0;
                 if (errno != EBUSY)
                         return -errno;
-                nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+                nanosleep(&(struct timespec){ .tv_nsec = delay_ns }, NULL);
+                if (delay_ns < 100000000)
+                        delay_ns *= 2;
         }
         return -EBUSY;
 }

@@ -28,7 +28,8 @@ test(`${COUNT} sandboxes back to back leave no trace on the host`, async () => {
   let after;
   for (let i = 0; i < 50; i++) {
     after = hostTraces();
-    if (after.loops.length <= before.loops.length && after.netns <= before.netns) break;
+    if (after.loops.length <= before.loops.length && after.netns <= before.netns &&
+        after.cgroups.length <= before.cgroups.length && after.mounts <= before.mounts) break;
     await sleep(100);
   }
   assert.equal(after.mounts, before.mounts, "host mount count");
