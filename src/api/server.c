@@ -123,6 +123,7 @@ static void ws_text(struct conn *c, const char *text, size_t len)
 }
 
 static void peer_close(struct sbx_peer *p, int code, const char *reason);
+static void conn_close(struct conn *c, int code, const char *reason);
 
 static void peer_send(struct sbx_peer *p, json_t *msg)
 {
@@ -134,7 +135,7 @@ static void peer_send(struct sbx_peer *p, json_t *msg)
         if (c->state != CONN_WS || evbuffer_get_length(bufferevent_get_output(c->bev)) > API_MAX_BACKLOG) {
                 json_decref(msg);
                 if (c->state == CONN_WS)
-                        peer_close(p, 1008, "client is not reading its messages");
+                        conn_close(c, 1008, "client is not reading its messages");
                 return;
         }
         text = json_dumps(msg, JSON_COMPACT);
@@ -152,11 +153,24 @@ static size_t peer_backlog(struct sbx_peer *p)
         return evbuffer_get_length(bufferevent_get_output(c->bev));
 }
 
+/* Our own decision to close (bad traffic, a client not reading): leave the
+ * sandbox first, which ends a session sandbox whose creator this was. */
+static void conn_close(struct conn *c, int code, const char *reason)
+{
+        if (c->sbx) {
+                struct sbx *s = c->sbx;
+                c->sbx = NULL;
+                sbx_detach(s, &c->peer);
+        }
+        c->peer.close(&c->peer, code, reason);
+}
+
+/* The sandbox closes us (it is going): do not call back into it. */
 static void peer_close(struct sbx_peer *p, int code, const char *reason)
 {
         struct conn *c = (struct conn *)p;
 
-        c->sbx = NULL; /* the sandbox is going: do not call back into it */
+        c->sbx = NULL;
         if (c->ws && c->state == CONN_WS) {
                 wslay_event_queue_close(c->ws, (uint16_t)code, (const uint8_t *)reason, strlen(reason));
                 ws_flush(c);
@@ -181,7 +195,7 @@ static void on_ws_message(struct conn *c, const uint8_t *data, size_t len)
                 ws_text(c, "pong", 4);
                 break;
         case API_RPC_BAD_JSON:
-                peer_close(&c->peer, 4000, "Invalid JSON");
+                conn_close(c, 4000, "Invalid JSON");
                 break;
         case API_RPC_BAD_REQUEST:
                 if (m.id)
