@@ -833,6 +833,12 @@ static void pump_stdin(struct sbx *s, struct proc *pr)
         }
 }
 
+static bool is_null_stdio(json_t *params, const char *key)
+{
+        const char *v = json_string_value(json_object_get(params, key));
+        return v && strcmp(v, "null") == 0;
+}
+
 static void m_spawn(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *params)
 {
         struct proc *pr = NULL;
@@ -854,9 +860,9 @@ static void m_spawn(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *param
         (void)rt_sandbox_stats(s->rt, &st);
         *pr = (struct proc){ .used = true, .chan_id = next_id(s), .owner = p, .spawn_rpc = json_incref(id),
                              .stdin_credit = AL_CHAN_WINDOW, .stdin_stream = -1, .oom_before = st.oom_kills };
-        if (!json_equal(json_object_get(params, "stdout"), json_string("null")))
+        if (!is_null_stdio(params, "stdout"))
                 pr->out_stream = next_stream_id++;
-        if (!json_equal(json_object_get(params, "stderr"), json_string("null")))
+        if (!is_null_stdio(params, "stderr"))
                 pr->err_stream = next_stream_id++;
         if (json_is_integer(stdin_id))
                 pr->stdin_stream = json_integer_value(stdin_id);
@@ -1052,6 +1058,13 @@ void sbx_peer_drained(struct sbx *s, struct sbx_peer *p)
         }
 }
 
+static void reply_aborted(struct sbx_peer *p, json_t *rpc_id)
+{
+        json_t *err = sbx_error_object("DOMException", "The signal has been aborted", NULL);
+        json_object_set_new(err, "name", json_string("AbortError"));
+        p->send(p, sbx_rpc_result(rpc_id, json_pack("{s:o}", "error", err)));
+}
+
 /* abort: the targeted call fails at once with an AbortError; whatever the
  * sandbox still answers for it is dropped. Always {"ok":null} itself: the SDK
  * cannot take an error here. */
@@ -1063,17 +1076,13 @@ static void m_abort(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *param
                 struct call *c = &s->calls[i];
                 if (!c->used || c->peer != p || c->abort_id != aid)
                         continue;
-                json_t *err = sbx_error_object("DOMException", "The signal has been aborted", NULL);
-                json_object_set_new(err, "name", json_string("AbortError"));
-                p->send(p, sbx_rpc_result(c->rpc_id, json_pack("{s:o}", "error", err)));
+                reply_aborted(p, c->rpc_id);
                 c->peer = NULL;
         }
         for (int i = 0; aid >= 0 && i < SBX_MAX_IN_STREAMS; i++) {
                 struct in_stream *st = &s->in[i];
                 if (st->used && st->peer == p && st->write_rpc && json_int(st->write_params, "abortId", -2) == aid) {
-                        json_t *err = sbx_error_object("DOMException", "The signal has been aborted", NULL);
-                        json_object_set_new(err, "name", json_string("AbortError"));
-                        p->send(p, sbx_rpc_result(st->write_rpc, json_pack("{s:o}", "error", err)));
+                        reply_aborted(p, st->write_rpc);
                         in_free(st);
                 }
         }
