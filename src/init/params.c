@@ -70,7 +70,8 @@ int init_parse_iso(const char *s, struct timespec *ts)
 /* glibc's regcomp expands repetitions into trees: stacked or large ones
  * ("a++++...", "(a{100}){100}") take gigabytes. A client's pattern gets a
  * small budget: at most RE_MAX_REPEATS quantifiers, none stacked on another
- * (JavaScript's lazy "+?" becomes "+"), and counts of at most RE_MAX_COUNT. */
+ * (JavaScript's lazy "+?" becomes "+"), counts of at most RE_MAX_COUNT, and
+ * no backreferences (they make matching exponential). */
 #define RE_MAX_REPEATS 16
 #define RE_MAX_COUNT 32
 
@@ -106,6 +107,8 @@ int init_js_regex(json_t *re, regex_t *out)
                         after_quantifier = false;
                         continue;
                 }
+                if (p[0] == '\\' && p[1] >= '0' && p[1] <= '9')
+                        return -EINVAL; /* backreferences make matching exponential */
                 if (p[0] == '\\' && p[1]) { /* an escaped character is a literal */
                         buf[o++] = *p++;
                         buf[o++] = *p;
