@@ -101,26 +101,6 @@ static void send_frame(struct relay *rl, uint16_t type, const void *p, size_t n)
         (void)al_buf_append_frame(&rl->out, type, MAIN_ID, p, n);
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-        while (n > 0) {
-                ssize_t w = write(fd, p, n);
-                if (w < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        if (errno == EAGAIN) {
-                                struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-                                poll(&pfd, 1, -1);
-                                continue;
-                        }
-                        return -errno;
-                }
-                p += w;
-                n -= (size_t)w;
-        }
-        return 0;
-}
-
 static void on_frame(struct relay *rl, const struct al_frame *f)
 {
         uint8_t ack[4];
@@ -129,14 +109,14 @@ static void on_frame(struct relay *rl, const struct al_frame *f)
         case AL_MSG_STDOUT:
         case AL_MSG_STDERR:
                 if (f->type == AL_MSG_STDOUT && !rl->stdout_gone &&
-                    write_all(STDOUT_FILENO, f->payload, f->len) == -EPIPE) {
+                    al_write_all(STDOUT_FILENO, f->payload, f->len) == -EPIPE) {
                         /* As in a local pipeline: the writer gets SIGPIPE. */
                         uint8_t sig[4];
                         rl->stdout_gone = true;
                         al_put_u32(sig, SIGPIPE);
                         send_frame(rl, AL_MSG_SIGNAL, sig, sizeof(sig));
                 } else if (f->type == AL_MSG_STDERR) {
-                        (void)write_all(STDERR_FILENO, f->payload, f->len);
+                        (void)al_write_all(STDERR_FILENO, f->payload, f->len);
                 }
                 al_put_u32(ack, f->len);
                 send_frame(rl, AL_MSG_ACK, ack, sizeof(ack));

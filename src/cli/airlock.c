@@ -14,6 +14,7 @@
 
 #include "client.h"
 #include "common/b64.h"
+#include "common/buf.h"
 #include "common/limits.h"
 #include "common/parse.h"
 
@@ -179,12 +180,7 @@ static void on_exec_note(void *user, const char *method, json_t *params)
                 uint8_t *bytes;
                 size_t n;
                 if (json_is_string(d) && al_b64_decode(json_string_value(d), json_string_length(d), AL_MAX_CALL, &bytes, &n) == 0) {
-                        for (size_t off = 0; off < n;) {
-                                ssize_t w = write(fd, bytes + off, n - off);
-                                if (w <= 0)
-                                        break;
-                                off += (size_t)w;
-                        }
+                        (void)al_write_all(fd, bytes, n);
                         free(bytes);
                 }
         } else if (!strcmp(method, "$sandbox.stream.end") || !strcmp(method, "$sandbox.stream.error")) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -102,6 +103,11 @@ int al_write_all(int fd, const void *p, size_t n)
                 ssize_t w = write(fd, b, n);
                 if (w < 0 && errno == EINTR)
                         continue;
+                if (w < 0 && errno == EAGAIN) { /* a non-blocking fd someone gave us */
+                        struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+                        poll(&pfd, 1, -1);
+                        continue;
+                }
                 if (w < 0)
                         return -errno;
                 b += w;

@@ -27,7 +27,7 @@ int al_buf_append(struct al_buf *b, const void *p, size_t n);
 /* Append a channel frame (header + payload). */
 int al_buf_append_frame(struct al_buf *b, uint16_t type, uint32_t id, const void *p, size_t n);
 void al_buf_consume(struct al_buf *b, size_t n);
-/* Write all of p to a blocking fd, retrying on EINTR; 0 or -errno. */
+/* Write all of p, retrying on EINTR and waiting out EAGAIN; 0 or -errno. */
 int al_write_all(int fd, const void *p, size_t n);
 /* Write as much as the fd takes; returns bytes written or -errno (-EAGAIN ok). */
 long al_buf_flush(struct al_buf *b, int fd);
