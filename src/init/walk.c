@@ -205,6 +205,7 @@ struct glob {
         bool dirs, follow;
         json_t *exclude;
         json_t *out;
+        json_t *seen; /* paths already in out: "**" can reach one twice */
         int err;
 };
 
@@ -228,10 +229,9 @@ static void glob_add(struct glob *g, const char *path, mode_t m)
         }
         if ((S_ISDIR(m) && !g->dirs) || excluded(g, path))
                 return;
-        /* "**" can reach one path twice: keep each once */
-        size_t i;
-        json_t *e;
-        json_array_foreach(g->out, i, e) if (!strcmp(json_string_value(json_object_get(e, "path")), path)) return;
+        if (json_object_get(g->seen, path))
+                return;
+        json_object_set_new(g->seen, path, json_true());
         json_array_append_new(g->out, json_pack("{s:s,s:s,s:b,s:b,s:b}", "path", path, "name", base_name(path),
                                                 "isFile", S_ISREG(m), "isDirectory", S_ISDIR(m), "isSymlink",
                                                 S_ISLNK(m)));
@@ -307,7 +307,9 @@ int init_expand_glob(json_t *params, json_t **ret)
         if (bl > 2 && !strcmp(base + bl - 2, "/."))
                 base[bl - 2] = '\0';
         g.out = json_array();
+        g.seen = json_object();
         glob_step(&g, base, 0, 0);
+        json_decref(g.seen);
         if (g.err) {
                 json_decref(g.out);
                 return -g.err;
