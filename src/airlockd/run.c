@@ -335,8 +335,8 @@ int airlockd_run(const struct run_opts *o)
         restore_tty();
         if (r < 0)
                 fprintf(stderr, "airlockd: channel to the sandbox failed: %s\n", strerror(-r));
-        while (rt_sandbox_try_reap(sb, &status) == 0)
-                usleep(1000);
+        /* The limits' counters are final once the main command has ended;
+         * destroy_async reaps what is left of the sandbox. */
         status = final_status(&rl, sb, o);
         rt_sandbox_destroy_async(sb);
         al_buf_free(&rl.out);

@@ -49,8 +49,6 @@ int rt_sandbox_chan_fd(const struct rt_sandbox *sb);
 pid_t rt_sandbox_pid(const struct rt_sandbox *sb);
 uid_t rt_sandbox_uid_base(const struct rt_sandbox *sb);
 int rt_sandbox_stats(const struct rt_sandbox *sb, struct rt_stats *ret);
-/* Reap airlock-init if it has exited; returns 1 when it has, 0 if still running. */
-int rt_sandbox_try_reap(struct rt_sandbox *sb, int *ret_status);
 /* Kill everything in the sandbox, reap it, remove every trace. Frees sb. */
 void rt_sandbox_destroy(struct rt_sandbox *sb);
 /* The same, returning as soon as no process of the sandbox is left; a child

@@ -254,24 +254,6 @@ int rt_sandbox_stats(const struct rt_sandbox *sb, struct rt_stats *ret)
         return sb->cg.ops->stats(&sb->cg, ret);
 }
 
-int rt_sandbox_try_reap(struct rt_sandbox *sb, int *ret_status)
-{
-        int status;
-        pid_t p;
-
-        if (sb->reaped || sb->pid <= 0)
-                return 1;
-        p = waitpid(sb->pid, &status, WNOHANG);
-        if (p == 0)
-                return 0;
-        if (p < 0 && errno != ECHILD)
-                return -errno;
-        sb->reaped = true;
-        if (ret_status)
-                *ret_status = p > 0 ? status : 0;
-        return 1;
-}
-
 static void kill_and_reap(struct rt_sandbox *sb)
 {
         if (sb->pid > 0 && !sb->reaped) {
