@@ -32,18 +32,31 @@ static int wait_go(int sync_fd, struct al_error *err)
         return 0;
 }
 
+static int write_etc_child(const char *path, const char *text, uid_t base, struct al_error *err)
+{
+        size_t len = strlen(text);
+        _cleanup_fd_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+
+        if (fd < 0 || write(fd, text, len) != (ssize_t)len)
+                return al_error_set(err, errno, "write %s", path);
+        if (fchown(fd, base, base) < 0)
+                return al_error_set(err, errno, "chown %s", path);
+        return 0;
+}
+
+/* Name resolution goes to the door's DNS listener (any address would do:
+ * every DNS query is redirected there). */
 static int write_hosts_child(const char *id, uid_t base, struct al_error *err)
 {
         char buf[256];
-        int n = snprintf(buf, sizeof(buf),
-                         "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n127.0.1.1\t%s\n", id);
-        _cleanup_fd_ int fd = open("/etc/hosts", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 
-        if (fd < 0 || write(fd, buf, (size_t)n) != n)
-                return al_error_set(err, errno, "write /etc/hosts");
-        if (fchown(fd, base, base) < 0)
-                return al_error_set(err, errno, "chown /etc/hosts");
-        return 0;
+        snprintf(buf, sizeof(buf),
+                 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n127.0.1.1\t%s\n", id);
+        int r = write_etc_child("/etc/hosts", buf, base, err);
+        if (r >= 0)
+                r = write_etc_child("/etc/resolv.conf", "nameserver 127.0.0.1\noptions ndots:0\n",
+                                    base, err);
+        return r;
 }
 
 static int set_identity_child(const struct rt_child_args *a, struct al_error *err)
@@ -139,8 +152,6 @@ int rt_child_main(void *arg)
         /* The parent moved us into our cgroups; make them our cgroup root. */
         if (r >= 0 && unshare(CLONE_NEWCGROUP) < 0)
                 r = al_error_set(&err, errno, "unshare cgroup namespace");
-        if (r >= 0)
-                r = rt_loopback_up_child(&err);
         if (r >= 0)
                 r = rt_rootfs_setup_child(a, &err);
         if (r >= 0)

@@ -49,6 +49,15 @@ int rt_sandbox_chan_fd(const struct rt_sandbox *sb);
 pid_t rt_sandbox_pid(const struct rt_sandbox *sb);
 uid_t rt_sandbox_uid_base(const struct rt_sandbox *sb);
 int rt_sandbox_stats(const struct rt_sandbox *sb, struct rt_stats *ret);
+/* The network door: the listener that receives every outbound TCP connection
+ * and the socket that receives every DNS query, both inside the sandbox's
+ * network namespace (borrowed; they live as long as sb). */
+#define RT_DOOR_TCP_PORT 1
+#define RT_DOOR_DNS_PORT 53
+void rt_sandbox_door_fds(const struct rt_sandbox *sb, int *ret_listen, int *ret_dns);
+/* A new socket (close-on-exec) in the sandbox's network namespace, for
+ * connections into the sandbox (exposed ports) or out through its door. */
+int rt_sandbox_socket(const struct rt_sandbox *sb, int domain, int type, struct al_error *err);
 /* Kill everything in the sandbox, reap it, remove every trace. Frees sb. */
 void rt_sandbox_destroy(struct rt_sandbox *sb);
 /* The same, returning as soon as no process of the sandbox is left; a child

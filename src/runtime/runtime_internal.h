@@ -35,6 +35,19 @@ struct rt_sync_msg {
         char msg[AL_MAX_ERRMSG];
 };
 
+/* netdoor.c: the sandbox's only way out (ARCHITECTURE.md "Network: one door") */
+#define RT_STR_(x) #x
+#define RT_STR(x) RT_STR_(x)
+#define RT_DOOR_BACKLOG 256
+struct rt_door {
+        int netns_fd;  /* the sandbox's network namespace */
+        int listen_fd; /* every outbound TCP connection arrives here */
+        int dns_fd;    /* every DNS query arrives here */
+};
+int rt_netdoor_setup_parent(pid_t pid, struct rt_door *d, struct al_error *err);
+int rt_netdoor_socket(const struct rt_door *d, int domain, int type, struct al_error *err);
+void rt_netdoor_close(struct rt_door *d);
+
 /* slot.c: a private host uid range per live sandbox */
 int rt_slot_acquire(const char *state_dir, unsigned *ret_slot, int *ret_lock_fd,
                     struct al_error *err);
@@ -55,7 +68,6 @@ int rt_rootfs_setup_child(const struct rt_child_args *a, struct al_error *err);
 int rt_caps_drop_child(enum rt_profile profile, struct al_error *err);
 int rt_landlock_abi(void);
 int rt_landlock_child(struct al_error *err);
-int rt_loopback_up_child(struct al_error *err);
 
 const struct rt_cgroup_roots *rt_cgroup_roots_get(void);
 

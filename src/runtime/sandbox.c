@@ -30,6 +30,7 @@ struct rt_sandbox {
         int chan_fd;
         int slot_fd;
         int mntns_fd; /* holds the mount namespace so its teardown can be deferred */
+        struct rt_door door;
         uid_t uid_base;
         bool cgroup_made;
         bool reaped;
@@ -140,6 +141,13 @@ static int start_child(struct rt_sandbox *sb, int sync_fd, struct al_error *err)
         /* A child that failed early has its report waiting and is gone:
          * then that report is the error, not our failed send. */
         int send_errno = send(sync_fd, bpf, bpf_len, MSG_NOSIGNAL) == (ssize_t)bpf_len ? 0 : errno;
+        /* The door goes up while the child mounts; nothing in the sandbox
+         * runs before airlockd asks, and it asks after this returns. */
+        if (!send_errno) {
+                r = rt_netdoor_setup_parent(sb->pid, &sb->door, err);
+                if (r < 0)
+                        return r;
+        }
         do
                 n = recv(sync_fd, &m, sizeof(m), 0);
         while (n < 0 && errno == EINTR);
@@ -205,7 +213,8 @@ int rt_sandbox_create(const struct rt_config *cfg, struct rt_sandbox **ret, stru
         if (!sb)
                 return al_error_set(err, ENOMEM, "allocate sandbox");
         *sb = (struct rt_sandbox){ .pid = -1, .pidfd = -1, .chan_fd = -1, .slot_fd = -1,
-                                   .mntns_fd = -1 };
+                                   .mntns_fd = -1,
+                                   .door = { .netns_fd = -1, .listen_fd = -1, .dns_fd = -1 } };
         memcpy(sb->id, cfg->id, sizeof(sb->id));
 
         r = rt_slot_acquire(cfg->state_dir, &slot, &sb->slot_fd, err);
@@ -242,6 +251,17 @@ int rt_sandbox_chan_fd(const struct rt_sandbox *sb)
 pid_t rt_sandbox_pid(const struct rt_sandbox *sb)
 {
         return sb->pid;
+}
+
+void rt_sandbox_door_fds(const struct rt_sandbox *sb, int *ret_listen, int *ret_dns)
+{
+        *ret_listen = sb->door.listen_fd;
+        *ret_dns = sb->door.dns_fd;
+}
+
+int rt_sandbox_socket(const struct rt_sandbox *sb, int domain, int type, struct al_error *err)
+{
+        return rt_netdoor_socket(&sb->door, domain, type, err);
 }
 
 uid_t rt_sandbox_uid_base(const struct rt_sandbox *sb)
@@ -303,6 +323,7 @@ void rt_sandbox_destroy_async(struct rt_sandbox *sb)
         close_fd(&sb->chan_fd);
         close_fd(&sb->slot_fd);
         close_fd(&sb->mntns_fd);
+        rt_netdoor_close(&sb->door);
         free(sb);
 }
 
@@ -312,6 +333,7 @@ void rt_sandbox_destroy(struct rt_sandbox *sb)
                 return;
         kill_and_reap(sb);
         close_fd(&sb->mntns_fd); /* the mounts go now */
+        rt_netdoor_close(&sb->door);
         if (sb->cgroup_made && sb->cg.ops)
                 (void)sb->cg.ops->destroy(&sb->cg);
         if (sb->pidfd >= 0)

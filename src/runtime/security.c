@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Capabilities, Landlock and the loopback interface: small steps of the child. */
+/* Capabilities and Landlock: small steps of the child. */
 #include <errno.h>
 #include <linux/capability.h>
 #include <linux/landlock.h>
-#include <net/if.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <fcntl.h>
 #include <sys/capability.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -124,21 +122,5 @@ int rt_landlock_child(struct al_error *err)
         }
         if (syscall(SYS_landlock_restrict_self, fd, 0) < 0)
                 return al_error_set(err, errno, "enforce Landlock ruleset");
-        return 0;
-}
-
-int rt_loopback_up_child(struct al_error *err)
-{
-        struct ifreq ifr = { 0 };
-        _cleanup_fd_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-        if (fd < 0)
-                return al_error_set(err, errno, "socket for loopback");
-        strcpy(ifr.ifr_name, "lo");
-        if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-                return al_error_set(err, errno, "read loopback flags");
-        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-                return al_error_set(err, errno, "bring loopback up");
         return 0;
 }

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The network door (ARCHITECTURE.md "Network: one door"), set up from the
+ * parent while the child builds its filesystem. The sandbox's network
+ * namespace is owned by the host's user namespace, so nothing inside can
+ * change what is made here:
+ *   - loopback up, and default routes into loopback (so that connect() to any
+ *     address gets as far as the nat hook instead of ENETUNREACH);
+ *   - nftables: every TCP connection leaving loopback is redirected to the
+ *     door's listener, UDP to port 53 to the door's DNS socket, everything
+ *     else is rejected at once (never a hang);
+ *   - the two sockets, made here and handed to airlock-proxy, which accepts,
+ *     learns the original destination and dials out from the host.
+ * Connections to the sandbox's own loopback addresses stay inside. */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <net/route.h>
+#include <netinet/in.h>
+#include <nftables/libnftables.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "runtime_internal.h"
+
+static const char door_rules[] =
+        "table inet airlock {\n"
+        "  chain nat_out {\n"
+        "    type nat hook output priority -100; policy accept;\n"
+        "    ip daddr 127.0.0.0/8 return\n"
+        "    ip6 daddr ::1 return\n"
+        "    meta l4proto tcp redirect to :" RT_STR(RT_DOOR_TCP_PORT) "\n"
+        "    udp dport 53 redirect to :" RT_STR(RT_DOOR_DNS_PORT) "\n"
+        "  }\n"
+        "  chain filter_out {\n"
+        "    type filter hook output priority 0; policy drop;\n"
+        "    ip daddr 127.0.0.0/8 accept\n"
+        "    ip6 daddr ::1 accept\n"
+        "    meta l4proto tcp reject with tcp reset\n"
+        "    reject with icmpx type admin-prohibited\n"
+        "  }\n"
+        "}\n";
+
+static int loopback_up(int fd, struct al_error *err)
+{
+        struct ifreq ifr = { 0 };
+
+        strcpy(ifr.ifr_name, "lo");
+        if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+                return al_error_set(err, errno, "read loopback flags");
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+                return al_error_set(err, errno, "bring loopback up");
+        return 0;
+}
+
+static int routes_add(struct al_error *err)
+{
+        _cleanup_fd_ int fd4 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        _cleanup_fd_ int fd6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct rtentry rt = { .rt_flags = RTF_UP, .rt_dev = (char *)"lo" };
+        struct in6_rtmsg rt6 = { .rtmsg_flags = RTF_UP, .rtmsg_metric = 1 };
+        int r;
+
+        if (fd4 < 0)
+                return al_error_set(err, errno, "socket for the door's routes");
+        r = loopback_up(fd4, err);
+        if (r < 0)
+                return r;
+        ((struct sockaddr_in *)&rt.rt_dst)->sin_family = AF_INET;
+        ((struct sockaddr_in *)&rt.rt_genmask)->sin_family = AF_INET;
+        if (ioctl(fd4, SIOCADDRT, &rt) < 0)
+                return al_error_set(err, errno, "add the IPv4 route into loopback");
+        /* IPv6 may be disabled on the host: then there is nothing to route. */
+        rt6.rtmsg_ifindex = (int)if_nametoindex("lo");
+        if (fd6 >= 0 && ioctl(fd6, SIOCADDRT, &rt6) < 0 && errno != EACCES)
+                return al_error_set(err, errno, "add the IPv6 route into loopback");
+        return 0;
+}
+
+static int rules_load(struct al_error *err)
+{
+        struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+        int r = 0;
+
+        if (!nft)
+                return al_error_setx(err, ENOMEM, "nftables context");
+        nft_ctx_buffer_output(nft);
+        nft_ctx_buffer_error(nft);
+        if (nft_run_cmd_from_buffer(nft, door_rules) != 0) {
+                const char *why = nft_ctx_get_error_buffer(nft);
+                r = al_error_setx(err, EIO, "load the door's nftables rules: %s",
+                                  why && *why ? why : "unknown error (is nf_tables in the kernel?)");
+        }
+        nft_ctx_free(nft);
+        return r;
+}
+
+/* A dual-stack socket on the wildcard address: the redirect sends IPv4 to
+ * 127.0.0.1 and IPv6 to ::1. Falls back to IPv4 alone without IPv6. */
+static int door_socket(int type, uint16_t port, struct al_error *err)
+{
+        int one = 1, zero = 0;
+        struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port),
+                                   .sin6_addr = IN6ADDR_ANY_INIT };
+        struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(port),
+                                  .sin_addr.s_addr = htonl(INADDR_ANY) };
+        _cleanup_fd_ int fd = socket(AF_INET6, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int r;
+
+        if (fd >= 0) {
+                (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+                r = bind(fd, (struct sockaddr *)&a6, sizeof(a6));
+        } else {
+                fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+                if (fd < 0)
+                        return al_error_set(err, errno, "door socket");
+                r = bind(fd, (struct sockaddr *)&a4, sizeof(a4));
+        }
+        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (r < 0)
+                return al_error_set(err, errno, "bind the door's port %u", port);
+        if (type == SOCK_STREAM && listen(fd, RT_DOOR_BACKLOG) < 0)
+                return al_error_set(err, errno, "listen on the door's port");
+        return TAKE_FD(fd);
+}
+
+/* Runs with the calling thread inside the sandbox's network namespace. */
+static int door_build(struct rt_door *d, struct al_error *err)
+{
+        int r = routes_add(err);
+
+        if (r >= 0)
+                r = rules_load(err);
+        if (r >= 0)
+                r = d->listen_fd = door_socket(SOCK_STREAM, RT_DOOR_TCP_PORT, err);
+        if (r >= 0)
+                r = d->dns_fd = door_socket(SOCK_DGRAM, RT_DOOR_DNS_PORT, err);
+        return r < 0 ? r : 0;
+}
+
+static int host_netns(struct al_error *err)
+{
+        static int fd = -1;
+
+        if (fd < 0)
+                fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return al_error_set(err, errno, "open airlockd's network namespace");
+        return fd;
+}
+
+/* Enter the sandbox's network namespace, run fn, come back whatever fn did. */
+static int in_netns(int netns_fd, int (*fn)(void *, struct al_error *), void *arg,
+                    struct al_error *err)
+{
+        int home = host_netns(err), r;
+
+        if (home < 0)
+                return home;
+        if (setns(netns_fd, CLONE_NEWNET) < 0)
+                return al_error_set(err, errno, "enter the sandbox's network namespace");
+        r = fn(arg, err);
+        if (setns(home, CLONE_NEWNET) < 0) {
+                /* Staying in a sandbox's namespace would send every later
+                 * connection of airlockd there: not survivable. */
+                fprintf(stderr, "airlockd: cannot return to the host network namespace: %s\n",
+                        strerror(errno));
+                abort();
+        }
+        return r;
+}
+
+static int door_build_cb(void *arg, struct al_error *err)
+{
+        return door_build(arg, err);
+}
+
+int rt_netdoor_setup_parent(pid_t pid, struct rt_door *d, struct al_error *err)
+{
+        char path[64];
+
+        snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+        d->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (d->netns_fd < 0)
+                return al_error_set(err, errno, "open the sandbox's network namespace");
+        return in_netns(d->netns_fd, door_build_cb, d, err);
+}
+
+void rt_netdoor_close(struct rt_door *d)
+{
+        int *fds[] = { &d->netns_fd, &d->listen_fd, &d->dns_fd };
+
+        for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+                if (*fds[i] >= 0)
+                        close(*fds[i]);
+                *fds[i] = -1;
+        }
+}
+
+struct socket_args {
+        int domain, type, fd;
+};
+
+static int socket_cb(void *arg, struct al_error *err)
+{
+        struct socket_args *s = arg;
+
+        s->fd = socket(s->domain, s->type | SOCK_CLOEXEC, 0);
+        if (s->fd < 0)
+                return al_error_set(err, errno, "socket in the sandbox's network namespace");
+        return 0;
+}
+
+int rt_netdoor_socket(const struct rt_door *d, int domain, int type, struct al_error *err)
+{
+        struct socket_args s = { domain, type, -1 };
+        int r;
+
+        if (d->netns_fd < 0)
+                return al_error_setx(err, ENOTCONN, "the sandbox has no network namespace");
+        r = in_netns(d->netns_fd, socket_cb, &s, err);
+        return r < 0 ? r : s.fd;
+}
