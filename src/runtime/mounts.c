@@ -258,6 +258,34 @@ static int setup_proc_sys(const char *root, const struct rt_cgroup_roots *cg, st
         return mask_paths(root, err);
 }
 
+/* The sandbox trusts the egress proxy's CA: the image's bundle plus our CA
+ * replaces the system bundle, and our CA alone appears where Node and Deno
+ * are pointed at it (NODE_EXTRA_CA_CERTS, DENO_CERT). Read-only binds of
+ * files airlockd keeps under <state>/trust/<image>/. */
+static int setup_trust(const char *root, const char *trust_dir, struct al_error *err)
+{
+        static const char *const binds[][2] = {
+                { "ca-certificates.crt", "etc/ssl/certs/ca-certificates.crt" },
+                { "extra", "usr/local/share/ca-certificates" },
+        };
+        char src[PATH_MAX], dst[PATH_MAX + 64];
+        struct stat st;
+
+        if (!trust_dir)
+                return 0;
+        for (size_t i = 0; i < ARRAY_SIZE(binds); i++) {
+                snprintf(src, sizeof(src), "%s/%s", trust_dir, binds[i][0]);
+                snprintf(dst, sizeof(dst), "%s/%s", root, binds[i][1]);
+                /* A symlink here would point our bind elsewhere (SEC-14). */
+                if (lstat(dst, &st) < 0 || S_ISLNK(st.st_mode))
+                        return al_error_setx(err, EINVAL, "the image has no plain /%s", binds[i][1]);
+                int r = bind_ro(src, dst, NOSUID_NODEV_NOEXEC, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int do_pivot(const char *root, struct al_error *err)
 {
         if (chdir(root) < 0)
@@ -294,6 +322,8 @@ int rt_rootfs_setup_child(const struct rt_child_args *a, struct al_error *err)
                 r = setup_dev(root, a->uid_base, err);
         if (r >= 0)
                 r = setup_proc_sys(root, rt_cgroup_roots_get(), err);
+        if (r >= 0)
+                r = setup_trust(root, a->cfg->trust_dir, err);
         if (r >= 0)
                 r = do_pivot(root, err);
         return r;

@@ -14,7 +14,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
-#include <net/route.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <nftables/libnftables.h>
 #include <sched.h>
@@ -58,28 +59,65 @@ static int loopback_up(int fd, struct al_error *err)
         return 0;
 }
 
+/* RTM_NEWROUTE for a default route out of loopback with a preferred source
+ * address: without one the kernel picks 0.0.0.0 for a route of link scope
+ * through lo, and replies to that address never arrive. */
+static int route_add(int family, const void *src, size_t src_len, int ifindex, struct al_error *err)
+{
+        struct {
+                struct nlmsghdr nh;
+                struct rtmsg rt;
+                char attrs[64];
+        } req = {
+                .nh = { .nlmsg_type = RTM_NEWROUTE, .nlmsg_seq = 1,
+                        .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL },
+                .rt = { .rtm_family = (unsigned char)family, .rtm_table = RT_TABLE_MAIN,
+                        .rtm_protocol = RTPROT_STATIC, .rtm_scope = RT_SCOPE_LINK, .rtm_type = RTN_UNICAST },
+        };
+        struct {
+                struct nlmsghdr nh;
+                struct nlmsgerr e;
+        } ack;
+        size_t off = NLMSG_LENGTH(sizeof(struct rtmsg));
+        struct rtattr *a = (struct rtattr *)((char *)&req + off);
+        _cleanup_fd_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+        if (fd < 0)
+                return al_error_set(err, errno, "netlink socket");
+        a->rta_type = RTA_OIF;
+        a->rta_len = RTA_LENGTH(sizeof(int));
+        memcpy(RTA_DATA(a), &ifindex, sizeof(int));
+        off += RTA_ALIGN(a->rta_len);
+        a = (struct rtattr *)((char *)&req + off);
+        a->rta_type = RTA_PREFSRC;
+        a->rta_len = RTA_LENGTH(src_len);
+        memcpy(RTA_DATA(a), src, src_len);
+        off += RTA_ALIGN(a->rta_len);
+        req.nh.nlmsg_len = (uint32_t)off;
+        if (send(fd, &req, off, 0) < 0 || recv(fd, &ack, sizeof(ack), 0) < (ssize_t)sizeof(ack))
+                return al_error_set(err, errno, "netlink route request");
+        if (ack.nh.nlmsg_type == NLMSG_ERROR && ack.e.error != 0)
+                return al_error_set(err, -ack.e.error, "add the IPv%d route into loopback",
+                                    family == AF_INET ? 4 : 6);
+        return 0;
+}
+
 static int routes_add(struct al_error *err)
 {
         _cleanup_fd_ int fd4 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        _cleanup_fd_ int fd6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        struct rtentry rt = { .rt_flags = RTF_UP, .rt_dev = (char *)"lo" };
-        struct in6_rtmsg rt6 = { .rtmsg_flags = RTF_UP, .rtmsg_metric = 1 };
+        struct in_addr lo4 = { htonl(INADDR_LOOPBACK) };
+        int lo = (int)if_nametoindex("lo");
         int r;
 
         if (fd4 < 0)
                 return al_error_set(err, errno, "socket for the door's routes");
         r = loopback_up(fd4, err);
-        if (r < 0)
-                return r;
-        ((struct sockaddr_in *)&rt.rt_dst)->sin_family = AF_INET;
-        ((struct sockaddr_in *)&rt.rt_genmask)->sin_family = AF_INET;
-        if (ioctl(fd4, SIOCADDRT, &rt) < 0)
-                return al_error_set(err, errno, "add the IPv4 route into loopback");
+        if (r >= 0)
+                r = route_add(AF_INET, &lo4, sizeof(lo4), lo, err);
         /* IPv6 may be disabled on the host: then there is nothing to route. */
-        rt6.rtmsg_ifindex = (int)if_nametoindex("lo");
-        if (fd6 >= 0 && ioctl(fd6, SIOCADDRT, &rt6) < 0 && errno != EACCES)
-                return al_error_set(err, errno, "add the IPv6 route into loopback");
-        return 0;
+        if (r >= 0 && access("/proc/sys/net/ipv6/conf/lo", F_OK) == 0)
+                r = route_add(AF_INET6, &in6addr_loopback, sizeof(in6addr_loopback), lo, err);
+        return r;
 }
 
 static int rules_load(struct al_error *err)

@@ -32,6 +32,7 @@ struct rt_config {
         enum rt_profile profile;
         struct rt_limits limits;
         int init_fd; /* sealed memfd holding airlock-init, owned by the caller */
+        const char *trust_dir; /* CA bundle for the sandbox (see mounts.c), or NULL */
 };
 
 struct rt_stats {
@@ -55,6 +56,9 @@ int rt_sandbox_stats(const struct rt_sandbox *sb, struct rt_stats *ret);
 #define RT_DOOR_TCP_PORT 1
 #define RT_DOOR_DNS_PORT 53
 void rt_sandbox_door_fds(const struct rt_sandbox *sb, int *ret_listen, int *ret_dns);
+/* No proxy will serve this sandbox: close the door, so that connections are
+ * refused at once (TCP reset, ICMP unreachable for DNS) instead of waiting. */
+void rt_sandbox_door_shut(struct rt_sandbox *sb);
 /* A new socket (close-on-exec) in the sandbox's network namespace, for
  * connections into the sandbox (exposed ports) or out through its door. */
 int rt_sandbox_socket(const struct rt_sandbox *sb, int domain, int type, struct al_error *err);

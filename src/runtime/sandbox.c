@@ -37,6 +37,8 @@ struct rt_sandbox {
         struct rt_cgroup cg;
 };
 
+static void close_fd(int *fd);
+
 static struct rt_cgroup_roots cg_roots;
 static bool cg_roots_ready;
 
@@ -257,6 +259,12 @@ void rt_sandbox_door_fds(const struct rt_sandbox *sb, int *ret_listen, int *ret_
 {
         *ret_listen = sb->door.listen_fd;
         *ret_dns = sb->door.dns_fd;
+}
+
+void rt_sandbox_door_shut(struct rt_sandbox *sb)
+{
+        close_fd(&sb->door.listen_fd);
+        close_fd(&sb->door.dns_fd);
 }
 
 int rt_sandbox_socket(const struct rt_sandbox *sb, int domain, int type, struct al_error *err)

@@ -1,0 +1,756 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* One connection through the door, from accept to its log record:
+ *   accept -> original destination -> name (synthetic address) or IP literal
+ *   -> policy on name/IP and port -> resolve (operator overrides first, then
+ *   the host's resolver, asynchronously) -> every address checked against the
+ *   host's special ranges -> dial -> splice, or, toward a secret's host over
+ *   TLS, terminate TLS with a minted certificate, swap placeholders in request
+ *   heads, verify the upstream and redact the secrets from what comes back.
+ * The first bytes the sandbox sends are checked before anything is forwarded:
+ * a TLS SNI or HTTP Host naming another host than the one dialled is refused
+ * (no domain fronting). Refusals reset the connection, or answer 403 to a
+ * client that speaks plain HTTP. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <stdarg.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6/ip6_tables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "net/sni.h"
+#include "proxy.h"
+
+struct px_conn {
+        struct px_sandbox *sb;
+        struct px_conn *prev, *next;
+        int fd;                      /* the sandbox's end, until a bufferevent owns it */
+        struct event *ev;            /* peek (first bytes) or refusal wait */
+        struct event *timer;         /* resolve + connect deadline */
+        struct bufferevent *down;    /* toward the sandbox */
+        struct bufferevent *up;      /* toward the upstream */
+        struct evdns_getaddrinfo_request *dns_req;
+        struct evutil_addrinfo *ai, *ai_cur;
+        struct sockaddr_storage dial;
+        struct net_req_rewriter *rw;
+        struct net_redactor *rd;
+        struct net_secret *sec;      /* the secrets bound to name, for the rewriter */
+        size_t n_sec;
+        struct evutil_addrinfo *sync_ai;
+        int sync_result;
+        bool in_resolve, sync_done, deciding;
+        char name[NET_NAME_MAX + 1]; /* empty: the sandbox dialled an IP literal */
+        char addr[INET6_ADDRSTRLEN];
+        char reason[200];
+        uint16_t port, dial_port;
+        bool from_override; /* the operator named this address: no range check */
+        bool mitm, tls_seen, inspected, connected, down_eof, up_eof, freeing;
+        const char *decision;
+        uint64_t tx, rx;
+        struct timeval start;
+};
+
+static void conn_free(struct px_conn *c);
+static void splice_start(struct px_conn *c);
+
+/* ---- records and teardown ---- */
+
+static int64_t ms_since(const struct timeval *t)
+{
+        struct timeval now;
+
+        gettimeofday(&now, NULL);
+        return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_usec - t->tv_usec) / 1000;
+}
+
+static void conn_log(struct px_conn *c)
+{
+        json_t *rec = json_pack("{s:I, s:s, s:s, s:i, s:s, s:s, s:I, s:I, s:I, s:b}",
+                                "ts", (json_int_t)c->start.tv_sec * 1000 + c->start.tv_usec / 1000,
+                                "name", c->name, "addr", c->addr, "port", (int)c->port,
+                                "decision", c->decision ? c->decision : "allow", "reason",
+                                c->reason, "bytes_out", (json_int_t)c->tx, "bytes_in",
+                                (json_int_t)c->rx, "ms", (json_int_t)ms_since(&c->start),
+                                "tls_intercepted", c->mitm);
+        if (rec)
+                px_log_record(c->sb, rec);
+}
+
+static void conn_free(struct px_conn *c)
+{
+        conn_log(c);
+        if (c->dns_req)
+                evdns_getaddrinfo_cancel(c->dns_req); /* its callback frees nothing of ours */
+        if (c->ai)
+                evutil_freeaddrinfo(c->ai);
+        if (c->ev)
+                event_free(c->ev);
+        if (c->timer)
+                event_free(c->timer);
+        if (c->down)
+                bufferevent_free(c->down);
+        else if (c->fd >= 0)
+                close(c->fd);
+        if (c->up)
+                bufferevent_free(c->up);
+        net_req_rewriter_free(c->rw);
+        net_redactor_free(c->rd);
+        free(c->sec);
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                c->sb->conns = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        c->sb->n_conns--;
+        free(c);
+}
+
+void px_conn_close_all(struct px_sandbox *sb)
+{
+        while (sb->conns) {
+                struct px_conn *c = sb->conns;
+                if (!c->decision)
+                        snprintf(c->reason, sizeof(c->reason), "sandbox ended");
+                conn_free(c);
+        }
+}
+
+/* ---- refusals ---- */
+
+static void reset_and_free(struct px_conn *c)
+{
+        struct linger lg = { 1, 0 };
+        int fd = c->down ? bufferevent_getfd(c->down) : c->fd;
+
+        if (fd >= 0)
+                (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        conn_free(c);
+}
+
+static void send_403(struct px_conn *c, int fd)
+{
+        char body[400], msg[700];
+        int blen = snprintf(body, sizeof(body), "airlock: connection to %s:%u refused: %s\n",
+                            c->name[0] ? c->name : c->addr, c->port, c->reason);
+        int n = snprintf(msg, sizeof(msg),
+                         "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                         "Content-Length: %d\r\nConnection: close\r\nX-Airlock-Refused: 1\r\n\r\n%s",
+                         blen, body);
+        (void)send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        shutdown(fd, SHUT_WR);
+}
+
+static void on_refuse_ready(evutil_socket_t fd, short what, void *arg)
+{
+        struct px_conn *c = arg;
+        uint8_t buf[16];
+        ssize_t n = (what & EV_READ) ? recv(fd, buf, sizeof(buf), MSG_PEEK) : 0;
+
+        if (n > 0 && net_looks_like_http(buf, (size_t)n)) {
+                send_403(c, fd);
+                conn_free(c);
+                return;
+        }
+        reset_and_free(c);
+}
+
+/* Refuse: the record says why. A client that speaks HTTP first gets a 403
+ * saying it; anything else a reset. */
+static void conn_refuse(struct px_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void conn_refuse(struct px_conn *c, const char *fmt, ...)
+{
+        va_list ap;
+        struct timeval wait = { 0, PX_REFUSE_WAIT_MS * 1000 };
+
+        va_start(ap, fmt);
+        vsnprintf(c->reason, sizeof(c->reason), fmt, ap);
+        va_end(ap);
+        c->decision = "deny";
+        if (c->down) {
+                struct evbuffer *in = bufferevent_get_input(c->down);
+                size_t len = evbuffer_get_length(in);
+                uint8_t *p = evbuffer_pullup(in, len < 16 ? (ssize_t)len : 16);
+                if (!c->mitm && p && net_looks_like_http(p, len < 16 ? len : 16)) {
+                        send_403(c, bufferevent_getfd(c->down));
+                        conn_free(c);
+                } else {
+                        reset_and_free(c);
+                }
+                return;
+        }
+        if (c->ev)
+                event_free(c->ev);
+        c->ev = event_new(px.base, c->fd, EV_READ, on_refuse_ready, c);
+        if (!c->ev || event_add(c->ev, &wait) < 0)
+                reset_and_free(c);
+}
+
+/* ---- inspection of the first bytes ---- */
+
+static bool secret_host(const struct px_sandbox *sb, const char *name)
+{
+        for (size_t i = 0; i < sb->n_secrets; i++)
+                if (net_policy_allows_name(&sb->secret_hosts[i], name, 0))
+                        return true;
+        return false;
+}
+
+static bool same_host(const char *a, const char *b)
+{
+        return strcasecmp(a, b) == 0;
+}
+
+/* 1: pass, 0: need more bytes, -1: refused (c is freed). */
+static int inspect(struct px_conn *c, struct evbuffer *in)
+{
+        size_t len = evbuffer_get_length(in);
+        size_t take = len < PX_PEEK_MAX ? len : PX_PEEK_MAX;
+        const uint8_t *p = evbuffer_pullup(in, (ssize_t)take);
+        char sni[NET_NAME_MAX + 1];
+        struct net_http_head head;
+        int r;
+
+        if (!take)
+                return 0;
+        if (p[0] == 0x16 && !c->mitm) {
+                c->tls_seen = true;
+                r = net_tls_client_hello_sni(p, take, sni, sizeof(sni));
+                if (r == -EAGAIN && take < PX_PEEK_MAX)
+                        return 0;
+                if (r > 0 && c->name[0] && !same_host(sni, c->name)) {
+                        conn_refuse(c, "TLS server name '%s' is not the host dialled (%s)", sni, c->name);
+                        return -1;
+                }
+                /* An address chosen by the sandbox never gets to speak for a
+                 * secret's host (SEC-38). */
+                if (r > 0 && !c->name[0] && secret_host(c->sb, sni)) {
+                        conn_refuse(c, "TLS server name '%s' is a secret's host, dialled by address", sni);
+                        return -1;
+                }
+                return 1;
+        }
+        if (!net_looks_like_http(p, take))
+                return 1;
+        r = net_http_request_head(p, take, &head);
+        if (r == -EAGAIN && take < PX_PEEK_MAX)
+                return 0;
+        if (r >= 0 && head.host[0] && c->name[0] && !same_host(head.host, c->name)) {
+                conn_refuse(c, "HTTP Host '%s' is not the host dialled (%s)", head.host, c->name);
+                return -1;
+        }
+        return 1;
+}
+
+/* ---- splicing ---- */
+
+static int emit_evbuffer(void *ctx, const void *p, size_t n)
+{
+        return evbuffer_add(ctx, p, n);
+}
+
+static void pass(struct px_conn *c, struct bufferevent *from, struct bufferevent *to)
+{
+        struct evbuffer *in = bufferevent_get_input(from), *out = bufferevent_get_output(to);
+        size_t len = evbuffer_get_length(in);
+        int r = 0;
+
+        if (from == c->down) {
+                c->tx += len;
+                if (c->rw) {
+                        while (r >= 0 && evbuffer_get_length(in)) {
+                                struct evbuffer_iovec v;
+                                evbuffer_peek(in, -1, NULL, &v, 1);
+                                r = net_req_rewriter_feed(c->rw, v.iov_base, v.iov_len);
+                                evbuffer_drain(in, v.iov_len);
+                        }
+                } else {
+                        evbuffer_add_buffer(out, in);
+                }
+        } else {
+                c->rx += len;
+                if (c->rd) {
+                        while (r >= 0 && evbuffer_get_length(in)) {
+                                struct evbuffer_iovec v;
+                                evbuffer_peek(in, -1, NULL, &v, 1);
+                                r = net_redactor_feed(c->rd, v.iov_base, v.iov_len);
+                                evbuffer_drain(in, v.iov_len);
+                        }
+                } else {
+                        evbuffer_add_buffer(out, in);
+                }
+        }
+        if (r < 0) {
+                snprintf(c->reason, sizeof(c->reason), "request not understood by the secret filter");
+                c->decision = "deny";
+                reset_and_free(c);
+                return;
+        }
+        if (evbuffer_get_length(out) >= PX_HIGH_WATER)
+                bufferevent_disable(from, EV_READ);
+}
+
+static void maybe_finish(struct px_conn *c)
+{
+        /* Both ways closed and flushed: done. */
+        if (c->down_eof && c->up_eof &&
+            !evbuffer_get_length(bufferevent_get_output(c->down)) &&
+            !evbuffer_get_length(bufferevent_get_output(c->up)))
+                conn_free(c);
+}
+
+static void half_close(struct bufferevent *to, bool tls)
+{
+        if (!evbuffer_get_length(bufferevent_get_output(to)) && !tls)
+                shutdown(bufferevent_getfd(to), SHUT_WR);
+}
+
+static void on_down_read(struct bufferevent *bev, void *arg)
+{
+        struct px_conn *c = arg;
+
+        if (!c->inspected) {
+                int r = inspect(c, bufferevent_get_input(bev));
+                if (r <= 0)
+                        return;
+                c->inspected = true;
+        }
+        if (!c->connected)
+                return; /* held until the upstream answers */
+        pass(c, c->down, c->up);
+}
+
+static void on_up_read(struct bufferevent *bev, void *arg)
+{
+        struct px_conn *c = arg;
+
+        pass(c, c->up, c->down);
+}
+
+/* The other side drained: read again; finish a half-close. */
+static void on_write(struct bufferevent *bev, void *arg)
+{
+        struct px_conn *c = arg;
+        bool to_down = bev == c->down;
+        struct bufferevent *from = to_down ? c->up : c->down;
+
+        if (!from)
+                return;
+        if (!(to_down ? c->up_eof : c->down_eof))
+                bufferevent_enable(from, EV_READ);
+        else
+                half_close(bev, c->mitm);
+        maybe_finish(c);
+}
+
+static void on_side_event(struct bufferevent *bev, short what, void *arg)
+{
+        struct px_conn *c = arg;
+        bool is_down = bev == c->down;
+
+        if (what & BEV_EVENT_ERROR) {
+                unsigned long e = bufferevent_get_openssl_error(bev);
+                if (!c->decision && e) {
+                        snprintf(c->reason, sizeof(c->reason), "TLS with the %s failed: %s",
+                                 is_down ? "sandbox" : "upstream", ERR_reason_error_string(e));
+                        c->decision = "error";
+                }
+                conn_free(c);
+                return;
+        }
+        if (what & BEV_EVENT_EOF) {
+                if (is_down)
+                        c->down_eof = true;
+                else
+                        c->up_eof = true;
+                struct bufferevent *to = is_down ? c->up : c->down;
+                if (!is_down && c->rd)
+                        (void)net_redactor_flush(c->rd);
+                if (c->mitm) { /* TLS: no half-close, end both once flushed */
+                        c->down_eof = c->up_eof = true;
+                } else if (to) {
+                        half_close(to, false);
+                }
+                maybe_finish(c);
+        }
+}
+
+/* ---- dialling ---- */
+
+static void dial_next(struct px_conn *c);
+
+static void on_up_event(struct bufferevent *bev, short what, void *arg)
+{
+        struct px_conn *c = arg;
+
+        if (c->connected) {
+                on_side_event(bev, what, arg);
+                return;
+        }
+        if (what & BEV_EVENT_CONNECTED) {
+                c->connected = true;
+                event_del(c->timer);
+                bufferevent_setcb(c->up, on_up_read, on_write, on_up_event, c);
+                bufferevent_enable(c->up, EV_READ);
+                splice_start(c);
+                return;
+        }
+        if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
+                unsigned long e = bufferevent_get_openssl_error(bev);
+                int se = EVUTIL_SOCKET_ERROR();
+                if (e)
+                        snprintf(c->reason, sizeof(c->reason), "upstream TLS failed: %s",
+                                 ERR_reason_error_string(e));
+                else
+                        snprintf(c->reason, sizeof(c->reason), "connect to %s port %u failed: %s",
+                                 c->addr, c->dial_port, se ? strerror(se) : "connection closed");
+                bufferevent_free(c->up);
+                c->up = NULL;
+                dial_next(c);
+        }
+}
+
+static struct bufferevent *up_new(struct px_conn *c)
+{
+        int opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
+
+        if (!c->mitm)
+                return bufferevent_socket_new(px.base, -1, opts);
+        SSL *ssl = SSL_new(px.client_ctx);
+        if (!ssl)
+                return NULL;
+        if (net_tls_client_set_host(ssl, c->name) < 0) {
+                SSL_free(ssl);
+                return NULL;
+        }
+        return bufferevent_openssl_socket_new(px.base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, opts);
+}
+
+static void dial_next(struct px_conn *c)
+{
+        for (; c->ai_cur; c->ai_cur = c->ai_cur->ai_next) {
+                struct sockaddr *sa = c->ai_cur->ai_addr;
+                memcpy(&c->dial, sa, c->ai_cur->ai_addrlen);
+                ((struct sockaddr_in *)&c->dial)->sin_port = htons(c->dial_port);
+                evutil_inet_ntop(sa->sa_family,
+                                 sa->sa_family == AF_INET
+                                         ? (void *)&((struct sockaddr_in *)sa)->sin_addr
+                                         : (void *)&((struct sockaddr_in6 *)sa)->sin6_addr,
+                                 c->addr, sizeof(c->addr));
+                enum net_addr_class k = net_addr_classify((struct sockaddr *)&c->dial);
+                if (k != NET_ADDR_PUBLIC && !c->from_override && !net_cidr_list_contains(&px.cfg.allowed, (struct sockaddr *)&c->dial)) {
+                        snprintf(c->reason, sizeof(c->reason),
+                                 "%s resolves to %s, a %s address the operator has not allowed",
+                                 c->name[0] ? c->name : "the address", c->addr, net_addr_class_name(k));
+                        continue;
+                }
+                c->up = up_new(c);
+                if (!c->up)
+                        break;
+                bufferevent_setcb(c->up, NULL, NULL, on_up_event, c);
+                c->ai_cur = c->ai_cur->ai_next;
+                if (bufferevent_socket_connect(c->up, (struct sockaddr *)&c->dial,
+                                               (int)(c->dial.ss_family == AF_INET
+                                                             ? sizeof(struct sockaddr_in)
+                                                             : sizeof(struct sockaddr_in6))) < 0) {
+                        bufferevent_free(c->up);
+                        c->up = NULL;
+                        continue;
+                }
+                return;
+        }
+        conn_refuse(c, "%s", c->reason[0] ? c->reason : "no address to dial");
+}
+
+static void on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+        struct px_conn *c = arg;
+
+        conn_refuse(c, "no answer from %s within %d s", c->name[0] ? c->name : c->addr,
+                    PX_CONNECT_TIMEOUT_S);
+}
+
+static void resolved(struct px_conn *c, struct evutil_addrinfo *ai)
+{
+        c->ai = c->ai_cur = ai;
+        if (!c->deciding) /* else dialling waits for the sandbox's first byte */
+                dial_next(c);
+}
+
+static void on_resolved(int result, struct evutil_addrinfo *ai, void *arg)
+{
+        struct px_conn *c = arg;
+
+        if (result == EVUTIL_EAI_CANCEL)
+                return;
+        c->dns_req = NULL;
+        if (c->in_resolve) { /* answered at once (hosts file): finish after the call */
+                c->sync_done = true;
+                c->sync_result = result;
+                c->sync_ai = ai;
+                return;
+        }
+        if (result != 0) {
+                conn_refuse(c, "cannot resolve %s: %s", c->name, evutil_gai_strerror(result));
+                return;
+        }
+        resolved(c, ai);
+}
+
+static struct evutil_addrinfo *addrinfo_of(const struct sockaddr *sa)
+{
+        struct evutil_addrinfo *ai = calloc(1, sizeof(*ai));
+        socklen_t len = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+                                                 : sizeof(struct sockaddr_in6);
+
+        if (!ai || !(ai->ai_addr = calloc(1, len))) {
+                free(ai);
+                return NULL;
+        }
+        memcpy(ai->ai_addr, sa, len);
+        ai->ai_addrlen = len;
+        ai->ai_family = sa->sa_family;
+        return ai;
+}
+
+/* Resolve the destination: an operator's override, the literal address, or
+ * the host's resolver. */
+static void resolve(struct px_conn *c, const struct sockaddr *orig)
+{
+        struct timeval tv = { PX_CONNECT_TIMEOUT_S, 0 };
+        const struct net_override *o =
+                net_override_find(&px.cfg.overrides, c->name[0] ? c->name : c->addr, c->port);
+        struct evutil_addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+
+        c->dial_port = c->port;
+        c->timer = evtimer_new(px.base, on_timeout, c);
+        if (!c->timer || evtimer_add(c->timer, &tv) < 0) {
+                conn_refuse(c, "out of memory");
+                return;
+        }
+        if (o) {
+                c->from_override = true;
+                if (o->port)
+                        c->dial_port = o->port;
+                resolved(c, addrinfo_of((const struct sockaddr *)&o->addr));
+        } else if (!c->name[0]) {
+                resolved(c, addrinfo_of(orig));
+        } else {
+                c->in_resolve = true;
+                struct evdns_getaddrinfo_request *req =
+                        evdns_getaddrinfo(px.dns, c->name, NULL, &hints, on_resolved, c);
+                c->in_resolve = false;
+                if (!c->sync_done) {
+                        c->dns_req = req;
+                        return;
+                }
+                c->in_resolve = false;
+                if (c->sync_result != 0)
+                        conn_refuse(c, "cannot resolve %s: %s", c->name,
+                                    evutil_gai_strerror(c->sync_result));
+                else
+                        resolved(c, c->sync_ai);
+        }
+}
+
+/* ---- the sandbox's side ---- */
+
+static void splice_start(struct px_conn *c)
+{
+        if (c->mitm) {
+                /* The rewriter and the redactor write straight into the
+                 * other side's output buffer. The redactor removes every
+                 * secret of the sandbox, not only those sent this time. */
+                c->rw = net_req_rewriter_new(c->sec, c->n_sec, emit_evbuffer,
+                                             bufferevent_get_output(c->up));
+                c->rd = net_redactor_new(c->sb->secrets, c->sb->n_secrets, emit_evbuffer,
+                                         bufferevent_get_output(c->down));
+                if (!c->rw || !c->rd) {
+                        conn_refuse(c, "out of memory");
+                        return;
+                }
+        }
+        bufferevent_setwatermark(c->down, EV_WRITE, PX_HIGH_WATER / 2, 0);
+        bufferevent_setwatermark(c->up, EV_WRITE, PX_HIGH_WATER / 2, 0);
+        if (c->inspected)
+                pass(c, c->down, c->up);
+}
+
+static int down_new(struct px_conn *c)
+{
+        int opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
+        struct al_error err = { 0 };
+
+        if (c->mitm) {
+                SSL_CTX *ctx = net_minter_ctx(px.minter, c->name, &err);
+                SSL *ssl = ctx ? SSL_new(ctx) : NULL;
+                if (ctx)
+                        SSL_CTX_free(ctx);
+                if (!ssl)
+                        return -1;
+                c->down = bufferevent_openssl_socket_new(px.base, c->fd, ssl,
+                                                         BUFFEREVENT_SSL_ACCEPTING, opts);
+        } else {
+                c->down = bufferevent_socket_new(px.base, c->fd, opts);
+        }
+        if (!c->down)
+                return -1;
+        c->fd = -1;
+        bufferevent_setcb(c->down, on_down_read, on_write, on_side_event, c);
+        bufferevent_enable(c->down, EV_READ);
+        return 0;
+}
+
+/* Toward a secret's host the first byte decides: TLS is intercepted,
+ * anything else passes as it is (the placeholder stays a placeholder). */
+static void on_first_bytes(evutil_socket_t fd, short what, void *arg)
+{
+        struct px_conn *c = arg;
+        uint8_t b;
+        ssize_t n = (what & EV_READ) ? recv(fd, &b, 1, MSG_PEEK) : -1;
+
+        if (n <= 0) {
+                snprintf(c->reason, sizeof(c->reason), "%s", n == 0 ? "closed before sending" : "sent nothing");
+                conn_free(c);
+                return;
+        }
+        event_free(c->ev);
+        c->ev = NULL;
+        if (b != 0x16 && c->port == 443) { /* no opaque tunnel where we intercept (SEC-36) */
+                conn_refuse(c, "not TLS on port 443 of a secret's host");
+                return;
+        }
+        c->mitm = b == 0x16 && px.minter && px.client_ctx;
+        c->tls_seen = b == 0x16;
+        if (down_new(c) < 0) {
+                conn_refuse(c, "cannot set up TLS interception");
+                return;
+        }
+        c->deciding = false;
+        if (c->ai && !c->up)
+                dial_next(c);
+}
+
+static int original_dst(int fd, struct sockaddr_storage *ss)
+{
+        socklen_t len = sizeof(struct sockaddr_in6);
+        struct sockaddr_storage local;
+        socklen_t llen = sizeof(local);
+
+        if (getsockname(fd, (struct sockaddr *)&local, &llen) < 0)
+                return -errno;
+        bool v4 = local.ss_family == AF_INET ||
+                  IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&local)->sin6_addr);
+        if (v4) {
+                len = sizeof(struct sockaddr_in);
+                if (getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, ss, &len) < 0)
+                        return -errno;
+                return 0;
+        }
+        if (getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, ss, &len) < 0)
+                return -errno;
+        return 0;
+}
+
+/* Which host is this for, and may the sandbox go there? */
+static void classify(struct px_conn *c, const struct sockaddr_storage *dst)
+{
+        const struct sockaddr *sa = (const struct sockaddr *)dst;
+        const char *name = NULL;
+
+        if (dst->ss_family == AF_INET) {
+                const struct sockaddr_in *in = (const void *)dst;
+                c->port = ntohs(in->sin_port);
+                inet_ntop(AF_INET, &in->sin_addr, c->addr, sizeof(c->addr));
+                uint32_t a = ntohl(in->sin_addr.s_addr);
+                if ((a & 0xfffe0000u) == PX_SYNTH_NET) {
+                        name = px_names_lookup(&c->sb->names, a);
+                        if (!name) {
+                                conn_refuse(c, "%s is not an address this sandbox's DNS gave out", c->addr);
+                                return;
+                        }
+                }
+        } else {
+                const struct sockaddr_in6 *in6 = (const void *)dst;
+                c->port = ntohs(in6->sin6_port);
+                inet_ntop(AF_INET6, &in6->sin6_addr, c->addr, sizeof(c->addr));
+        }
+        if (name) {
+                snprintf(c->name, sizeof(c->name), "%s", name);
+                if (!net_policy_allows_name(&c->sb->policy, c->name, c->port)) {
+                        conn_refuse(c, "%s:%u is not in this sandbox's allowNet", c->name, c->port);
+                        return;
+                }
+        } else if (!net_policy_allows_addr(&c->sb->policy, sa)) {
+                conn_refuse(c, "%s port %u is not in this sandbox's allowNet", c->addr, c->port);
+                return;
+        }
+        if (c->name[0] && px_secrets_for(c->sb, c->name, &c->sec, &c->n_sec) < 0) {
+                conn_refuse(c, "out of memory");
+                return;
+        }
+        if (c->n_sec) { /* wait for the first byte: TLS is intercepted */
+                c->deciding = true;
+                struct timeval tv = { PX_CONNECT_TIMEOUT_S, 0 };
+                c->ev = event_new(px.base, c->fd, EV_READ, on_first_bytes, c);
+                if (!c->ev || event_add(c->ev, &tv) < 0) {
+                        conn_refuse(c, "out of memory");
+                        return;
+                }
+                /* resolve now; dialling waits for the decision */
+        } else if (down_new(c) < 0) {
+                conn_refuse(c, "out of memory");
+                return;
+        }
+        resolve(c, sa);
+}
+
+static void conn_new(struct px_sandbox *sb, int fd)
+{
+        struct px_conn *c = calloc(1, sizeof(*c));
+        struct sockaddr_storage dst = { 0 };
+
+        if (!c) {
+                close(fd);
+                return;
+        }
+        c->sb = sb;
+        c->fd = fd;
+        gettimeofday(&c->start, NULL);
+        c->next = sb->conns;
+        if (sb->conns)
+                sb->conns->prev = c;
+        sb->conns = c;
+        sb->n_conns++;
+        if (sb->n_conns > PX_MAX_CONNS) {
+                conn_refuse(c, "too many open connections (%d)", PX_MAX_CONNS);
+                return;
+        }
+        if (original_dst(fd, &dst) < 0) {
+                conn_refuse(c, "not a redirected connection");
+                return;
+        }
+        classify(c, &dst);
+}
+
+void px_conn_on_accept(evutil_socket_t lfd, short what, void *arg)
+{
+        struct px_sandbox *sb = arg;
+
+        for (int i = 0; i < 64; i++) {
+                int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                if (fd < 0)
+                        return;
+                int one = 1;
+                (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+                conn_new(sb, fd);
+        }
+}
