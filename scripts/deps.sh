@@ -26,3 +26,9 @@ if [ ${#missing[@]} -gt 0 ]; then
         apt-get update -qq
         apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# airlock-proxy runs as its own system user: it alone can read the egress CA key.
+if ! getent passwd airlock-proxy >/dev/null; then
+        echo "adding system user airlock-proxy"
+        useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin airlock-proxy
+fi

@@ -27,6 +27,12 @@ struct run_opts {
 /* options.c: parse "run" arguments (argv[0] is "run"). Pure, unit-tested. */
 int airlockd_parse_run(int argc, char **argv, struct run_opts *ret, struct al_error *err);
 void airlockd_run_opts_free(struct run_opts *o);
+/* serve --expose-domain HOST[:PORT]: a DNS name of two labels or more (a
+ * wildcard certificate covers its subdomains), written lower-cased to
+ * ret_host; *ret_port is 0 without a port. Pure, unit-tested. */
+#define AIRLOCKD_EXPOSE_HOST_MAX 190
+int airlockd_parse_expose_domain(const char *v, char ret_host[AIRLOCKD_EXPOSE_HOST_MAX + 1], unsigned *ret_port,
+                                 struct al_error *err);
 void airlockd_usage(FILE *f);
 
 /* run.c */

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@ void airlockd_usage(FILE *f)
               "commands:\n"
               "  serve [--listen ADDR:PORT]      the API server (the default command;\n"
               "                                  default 127.0.0.1:8080)\n"
+              "        [--expose-domain HOST[:PORT]] the domain exposed ports are named under\n"
+              "                                  (default sandbox.localhost:<listen port>)\n"
               "  run [OPTIONS] -- CMD [ARG...]   run CMD in a new sandbox, then remove it\n"
               "  image build [NAME]              build an image (default: \"default\")\n"
               "\n"
@@ -185,4 +188,48 @@ void airlockd_run_opts_free(struct run_opts *o)
         free(o->env);
         o->env = NULL;
         o->n_env = 0;
+}
+
+static bool dns_label_ok(const char *l, size_t n)
+{
+        if (n == 0 || n > 63 || l[0] == '-' || l[n - 1] == '-')
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!isalnum((unsigned char)l[i]) && l[i] != '-')
+                        return false;
+        return true;
+}
+
+int airlockd_parse_expose_domain(const char *v, char ret_host[AIRLOCKD_EXPOSE_HOST_MAX + 1], unsigned *ret_port,
+                                 struct al_error *err)
+{
+        const char *colon = strchr(v, ':');
+        size_t n = colon ? (size_t)(colon - v) : strlen(v), labels = 0;
+        uint64_t port = 0;
+
+        if (colon && al_parse_uint(colon + 1, 1, 65535, &port) < 0)
+                return al_error_setx(err, EINVAL, "--expose-domain: '%s' has no port in 1..65535 after its ':'", v);
+        if (n == 0 || n > AIRLOCKD_EXPOSE_HOST_MAX)
+                return al_error_setx(err, EINVAL, "--expose-domain: '%s' is not HOST[:PORT] with a host of 1..%d bytes",
+                                     v, AIRLOCKD_EXPOSE_HOST_MAX);
+        for (size_t start = 0, end; start <= n; start = end + 1, labels++) {
+                end = start;
+                while (end < n && v[end] != '.')
+                        end++;
+                if (!dns_label_ok(v + start, end - start))
+                        return al_error_setx(err, EINVAL, "--expose-domain: '%s' is not a DNS name (letters, digits, "
+                                                          "'-', dot-separated labels)", v);
+        }
+        const char *last = memrchr(v, '.', n);
+        if (last && strspn(last + 1, "0123456789") == (size_t)(v + n - last - 1))
+                return al_error_setx(err, EINVAL, "--expose-domain: '%.*s' is an address, not a DNS name", (int)n, v);
+        if (labels < 2)
+                return al_error_setx(err, EINVAL, "--expose-domain: '%.*s' needs two labels or more "
+                                                  "(clients refuse a wildcard certificate for *.%.*s)",
+                                     (int)n, v, (int)n, v);
+        for (size_t i = 0; i < n; i++)
+                ret_host[i] = (char)tolower((unsigned char)v[i]);
+        ret_host[n] = '\0';
+        *ret_port = (unsigned)port;
+        return 0;
 }

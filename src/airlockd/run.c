@@ -321,6 +321,8 @@ int airlockd_run(const struct run_opts *o)
                 return 125;
         }
         close(cfg.init_fd);
+        /* One-shot sandboxes have no egress proxy: no network beyond loopback. */
+        rt_sandbox_door_shut(sb);
         sfd = setup_signals();
         rl.chan = rt_sandbox_chan_fd(sb);
         fcntl(rl.chan, F_SETFL, O_NONBLOCK);

@@ -18,6 +18,8 @@
 #include "api/server.h"
 #include "common/cleanup.h"
 #include "common/parse.h"
+#include "net/policy.h"
+#include "sandbox/egress.h"
 #include "sandbox/live.h"
 
 #define TOKEN_LEN 44
@@ -70,6 +72,35 @@ static void on_child(evutil_socket_t sig, short what, void *arg)
                 ;
 }
 
+/* Operator settings of the network door, checked here so that a typo stops
+ * the start with a clear message instead of a proxy that refuses to run. */
+static int net_option(struct egress_config *e, int opt, const char *arg)
+{
+        struct al_error err = { 0 };
+        int r = 0;
+
+        if (opt == 'U') {
+                e->upstream_ca = arg;
+                return access(arg, R_OK) == 0 ? 0 : (fprintf(stderr, "airlockd: --upstream-ca: cannot read %s\n", arg), -1);
+        }
+        if ((opt == 'A' ? e->n_allow_addrs : e->n_overrides) >= EGRESS_MAX_OPTS) {
+                fprintf(stderr, "airlockd: at most %d of each --net-* option\n", EGRESS_MAX_OPTS);
+                return -1;
+        }
+        if (opt == 'A') {
+                struct net_cidr_list l = { 0 };
+                r = net_cidr_list_add(&l, arg, &err);
+                e->allow_addrs[e->n_allow_addrs++] = arg;
+        } else {
+                struct net_override o;
+                r = net_override_parse(arg, &o, &err);
+                e->overrides[e->n_overrides++] = arg;
+        }
+        if (r < 0)
+                fprintf(stderr, "airlockd: --net-%s: %s\n", opt == 'A' ? "allow-addr" : "override", err.msg);
+        return r;
+}
+
 static const struct option serve_options[] = {
         { "listen", required_argument, NULL, 'l' },
         { "state-dir", required_argument, NULL, 's' },
@@ -78,6 +109,10 @@ static const struct option serve_options[] = {
         { "tls-cert", required_argument, NULL, 'c' },
         { "tls-key", required_argument, NULL, 'k' },
         { "max-sandboxes", required_argument, NULL, 'n' },
+        { "expose-domain", required_argument, NULL, 'x' },
+        { "net-allow-addr", required_argument, NULL, 'A' },
+        { "net-override", required_argument, NULL, 'O' },
+        { "upstream-ca", required_argument, NULL, 'U' },
         { NULL, 0, NULL, 0 },
 };
 
@@ -88,8 +123,9 @@ int airlockd_serve(int argc, char **argv, const char *state_dir)
         uint64_t n;
         struct al_error err = { 0 };
         struct api_server *srv = NULL;
-        char token[128], init_path[PATH_MAX];
+        char token[128], init_path[PATH_MAX], expose_host[AIRLOCKD_EXPOSE_HOST_MAX + 1];
         bool fresh = false;
+        struct egress_config ecfg = { .image = "default" };
         int c;
 
         optind = 0;
@@ -119,6 +155,13 @@ int airlockd_serve(int argc, char **argv, const char *state_dir)
                 case 'k':
                         cfg.tls_key = optarg;
                         break;
+                case 'x':
+                        if (airlockd_parse_expose_domain(optarg, expose_host, &cfg.expose_port, &err) < 0) {
+                                fprintf(stderr, "airlockd: %s\n", err.msg);
+                                return 2;
+                        }
+                        cfg.expose_host = expose_host;
+                        break;
                 case 'n':
                         if (al_parse_uint(optarg, 1, AL_MAX_SLOTS, &n) < 0) {
                                 fprintf(stderr, "airlockd: --max-sandboxes: '%s' is not a number in 1..%u\n", optarg,
@@ -126,6 +169,12 @@ int airlockd_serve(int argc, char **argv, const char *state_dir)
                                 return 2;
                         }
                         cfg.max_sandboxes = (unsigned)n;
+                        break;
+                case 'A':
+                case 'O':
+                case 'U':
+                        if (net_option(&ecfg, c, optarg) < 0)
+                                return 2;
                         break;
                 default:
                         fprintf(stderr, "airlockd: serve: unknown or incomplete option '%s'\n", argv[optind - 1]);
@@ -141,7 +190,9 @@ int airlockd_serve(int argc, char **argv, const char *state_dir)
         cfg.token = token;
         signal(SIGPIPE, SIG_IGN);
         struct event_base *base = event_base_new();
-        if (!base || api_server_start(base, &cfg, &srv, &err) < 0) {
+        ecfg.state_dir = cfg.state_dir;
+        ecfg.image = cfg.image;
+        if (!base || egress_start(base, &ecfg, &err) < 0 || api_server_start(base, &cfg, &srv, &err) < 0) {
                 fprintf(stderr, "airlockd: %s\n", err.msg[0] ? err.msg : "cannot start the event loop");
                 return 1;
         }
@@ -156,6 +207,8 @@ int airlockd_serve(int argc, char **argv, const char *state_dir)
                "export DENO_SANDBOX_ENDPOINT=%s://%s DENO_DEPLOY_ENDPOINT=%s://%s DENO_DEPLOY_TOKEN=%s\n",
                scheme, cfg.listen, fresh ? " (new token written to the state directory)" : "", scheme, cfg.listen,
                scheme, cfg.listen, token);
+        printf("airlockd: exposed ports are https://<name>.%s; clients trust %s (NODE_EXTRA_CA_CERTS)\n",
+               api_server_ingress_base(srv), api_server_ingress_ca(srv));
         fflush(stdout);
         event_base_dispatch(base);
         /* Sandboxes being freed from an earlier turn finish first, then the rest. */
@@ -163,6 +216,7 @@ int airlockd_serve(int argc, char **argv, const char *state_dir)
         sbx_kill_all();
         event_base_loop(base, EVLOOP_NONBLOCK); /* flush the close frames */
         api_server_stop(srv);
+        egress_stop();
         event_free(ev_term);
         event_free(ev_int);
         event_free(ev_chld);

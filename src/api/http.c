@@ -27,6 +27,8 @@ static char **header_slot(struct api_http_req *r, const char *name)
                 return &r->ws_key;
         if (strcasecmp(name, "upgrade") == 0)
                 return &r->upgrade;
+        if (strcasecmp(name, "host") == 0)
+                return &r->host;
         return NULL;
 }
 
@@ -78,7 +80,17 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
 
 static int on_headers_complete(http_parser *p)
 {
-        ((struct api_http_req *)p->data)->headers_done = true;
+        struct api_http_req *r = p->data;
+
+        /* Paused, headers_done stays false: the parser still has to take
+         * the head's last byte, and an upgrade is then ready through
+         * message_done like any complete request. */
+        if (r->pause_at_headers) {
+                r->head_paused = true;
+                http_parser_pause(p, 1);
+                return 0;
+        }
+        r->headers_done = true;
         return 0;
 }
 
@@ -123,7 +135,8 @@ void api_http_req_free(struct api_http_req *r)
         free(r->config);
         free(r->ws_key);
         free(r->upgrade);
-        r->auth = r->config = r->ws_key = r->upgrade = NULL;
+        free(r->host);
+        r->auth = r->config = r->ws_key = r->upgrade = r->host = NULL;
 }
 
 long api_http_req_feed(struct api_http_req *r, const char *data, size_t len, bool *ready)
@@ -131,11 +144,15 @@ long api_http_req_feed(struct api_http_req *r, const char *data, size_t len, boo
         size_t used;
 
         *ready = false;
+        if (r->head_paused)
+                return 0;
         if (r->message_done || (r->parser.upgrade && r->headers_done)) {
                 *ready = true;
                 return 0;
         }
         used = http_parser_execute(&r->parser, &settings, data, len);
+        if (r->head_paused && HTTP_PARSER_ERRNO(&r->parser) == HPE_PAUSED)
+                return (long)used;
         if (r->parser.upgrade && r->headers_done) {
                 *ready = true;
                 return (long)used;
@@ -144,6 +161,14 @@ long api_http_req_feed(struct api_http_req *r, const char *data, size_t len, boo
                 return -1;
         *ready = r->message_done;
         return (long)used;
+}
+
+void api_http_req_resume(struct api_http_req *r)
+{
+        if (!r->head_paused)
+                return;
+        r->pause_at_headers = r->head_paused = false;
+        http_parser_pause(&r->parser, 0);
 }
 
 const char *api_http_req_error(const struct api_http_req *r)

@@ -17,10 +17,14 @@ struct api_http_req {
         char url[API_MAX_URL];
         char field[64];
         bool field_done;
-        char *auth, *config, *ws_key, *upgrade; /* the headers we use; NULL when absent */
+        char *auth, *config, *ws_key, *upgrade, *host; /* the headers we use; NULL when absent */
         char body[API_MAX_BODY + 1];
         size_t body_len;
         bool headers_done, message_done, too_big;
+        /* Set by the caller before feeding: stop once the headers are in
+         * (head_paused), so that the caller can look at them before any body
+         * is parsed; api_http_req_resume() goes on from where it stopped. */
+        bool pause_at_headers, head_paused;
 };
 
 void api_http_req_init(struct api_http_req *r);
@@ -30,5 +34,8 @@ void api_http_req_free(struct api_http_req *r);
  * request can be routed: a complete message, or the headers of an upgrade
  * (the bytes after them belong to the new protocol). */
 long api_http_req_feed(struct api_http_req *r, const char *data, size_t len, bool *ready);
+/* After a pause at the headers: parse on. The byte the pause stopped at was
+ * not consumed; feed again from it. */
+void api_http_req_resume(struct api_http_req *r);
 const char *api_http_req_error(const struct api_http_req *r);
 bool api_http_req_is_websocket(const struct api_http_req *r);

@@ -21,20 +21,25 @@
 
 #include "common/b64.h"
 #include "common/limits.h"
+#include "sandbox/egress.h"
 #include "sandbox/live.h"
 #include "http.h"
+#include "ingress.h"
 #include "rpc.h"
 #include "server.h"
 
 #define API_MAX_WS_MSG (100ull * 1024 * 1024) /* the SDK's own limit */
 #define API_WS_LOW_WATER (256u * 1024u)
 #define API_MAX_BACKLOG (256u * 1024u * 1024u) /* queued toward one client */
+#define API_FIRST_BYTE_TIMEOUT_S 30 /* a connection that never says whether it speaks TLS */
+#define API_TLS_HANDSHAKE 0x16 /* the first byte of every TLS connection */
 
 struct api_server {
         struct event_base *base;
         struct evconnlistener *listener;
         const struct api_config *cfg;
-        SSL_CTX *tls; /* NULL: plain HTTP */
+        SSL_CTX *tls; /* the operator's certificate, or NULL: the ingress's */
+        struct api_ingress *ingress;
 };
 
 enum conn_state { CONN_HTTP, CONN_WS, CONN_CLOSING };
@@ -48,6 +53,7 @@ struct conn {
         wslay_event_context_ptr ws;
         struct sbx *sbx;
         bool closing_after_write;
+        size_t held; /* bytes of the first head kept in the input for the ingress */
 };
 
 /* --- small HTTP helpers --------------------------------------------------- */
@@ -209,7 +215,9 @@ static void on_ws_message(struct conn *c, const uint8_t *data, size_t len)
                         sbx_stream_note(c->sbx, &c->peer, m.method, m.params);
                 break;
         case API_RPC_REQUEST:
-                if (c->sbx)
+                if (c->sbx && strcmp(m.method, "exposeHttp") == 0)
+                        peer_send(&c->peer, sbx_rpc_result(m.id, api_ingress_expose(c->srv->ingress, c->sbx, m.params)));
+                else if (c->sbx)
                         sbx_rpc(c->sbx, &c->peer, m.id, m.method, m.params);
                 else
                         rpc_error(c, m.id, -32000, "the sandbox is gone");
@@ -321,14 +329,47 @@ static int url_decode(const char *in, char *out, size_t len)
         return 0;
 }
 
+/* allow_net and secrets: checked here so that a bad entry is a 400 naming
+ * it; the secrets come back with their placeholders. */
+static bool net_config_ok(struct conn *c, json_t *cfg, json_t **ret_allow, json_t **ret_secrets)
+{
+        struct al_error err = { 0 };
+        json_t *allow = json_object_get(cfg, "allow_net");
+
+        if (egress_config_check(allow, json_object_get(cfg, "secrets"), ret_secrets, &err) < 0) {
+                send_error(c, 400, "Bad Request", "INVALID_CONFIG", err.msg);
+                return false;
+        }
+        *ret_allow = json_incref(allow);
+        return true;
+}
+
+/* The door opens (policy, secrets) before the client can run anything; the
+ * sandbox's environment carries each secret's placeholder. */
+static int open_door(struct sbx *s, json_t *allow, json_t *secrets, struct al_error *err)
+{
+        size_t i;
+        json_t *v;
+        int r = egress_add(sbx_id(s), sbx_rt(s), allow, secrets, err);
+
+        if (r < 0)
+                return r;
+        json_array_foreach(secrets, i, v)
+                sbx_env_set(s, json_string_value(json_object_get(v, "name")),
+                            json_string_value(json_object_get(v, "placeholder")));
+        return 0;
+}
+
 static void route_create(struct conn *c)
 {
         struct al_error err = { 0 };
         json_t *cfg = api_config_decode(c->req.config ? c->req.config : "e30=", &err);
         struct rt_config rc = { .state_dir = c->srv->cfg->state_dir, .image = c->srv->cfg->image,
                                 .profile = c->srv->cfg->profile, .init_fd = c->srv->cfg->init_fd,
+                                .trust_dir = egress_trust_dir(),
                                 .limits = { AL_DEFAULT_MEMORY, AL_DEFAULT_DISK, AL_DEFAULT_CPUS, AL_DEFAULT_PIDS } };
         int64_t stop_at = 0;
+        json_t *allow = NULL, *secrets = NULL;
 
         if (!cfg) {
                 send_error(c, 400, "Bad Request", "INVALID_CONFIG", err.msg);
@@ -353,33 +394,42 @@ static void route_create(struct conn *c)
                            "labels: at most 5, keys up to 64 bytes, values up to 128 bytes, all strings");
                 return;
         }
+        if (!net_config_ok(c, cfg, &allow, &secrets)) {
+                json_decref(cfg);
+                return;
+        }
         labels = json_incref(labels);
         json_decref(cfg);
         if (sbx_count() >= c->srv->cfg->max_sandboxes) {
-                json_decref(labels);
                 send_error(c, 429, "Too Many Requests", "TOO_MANY_SANDBOXES",
                            "the server's limit of live sandboxes is reached (airlockd --max-sandboxes)");
-                return;
+                goto out;
         }
         if (rt_id_generate("loc", rc.id) < 0) {
                 send_error(c, 500, "Internal Server Error", "INTERNAL", "cannot make a sandbox id");
-                return;
+                goto out;
         }
         c->sbx = sbx_create(c->srv->base, &rc, stop_at, &err);
+        if (c->sbx && open_door(c->sbx, allow, secrets, &err) < 0) {
+                sbx_kill(c->sbx, 1011, "internal error");
+                c->sbx = NULL;
+        }
         if (!c->sbx) {
-                json_decref(labels);
                 send_error(c, 500, "Internal Server Error", "SANDBOX_CREATE_FAILED", err.msg);
-                return;
+                goto out;
         }
         if (labels)
                 sbx_set_labels(c->sbx, labels);
-        json_decref(labels);
         send_upgrade(c, rc.id);
         if (ws_start(c) < 0) {
                 sbx_kill(c->sbx, 1011, "internal error");
-                return;
+                goto out;
         }
         sbx_attach(c->sbx, &c->peer, true);
+out:
+        json_decref(labels);
+        json_decref(allow);
+        json_decref(secrets);
 }
 
 static void route_connect(struct conn *c, const char *id)
@@ -397,6 +447,21 @@ static void route_connect(struct conn *c, const char *id)
         }
         c->sbx = s;
         sbx_attach(s, &c->peer, false);
+}
+
+/* The domain only: the exposeHttp call that follows binds it to a port. */
+static void route_expose_http(struct conn *c, struct sbx *s)
+{
+        struct al_error err = { 0 };
+        char domain[512];
+        int r = api_ingress_domain_new(c->srv->ingress, s, domain, sizeof(domain), &err);
+
+        if (r == -E2BIG || r == -EBUSY)
+                send_error(c, 429, "Too Many Requests", r == -E2BIG ? "TOO_MANY_DOMAINS" : "TOO_MANY_PEERS", err.msg);
+        else if (r < 0)
+                send_error(c, 500, "Internal Server Error", "INTERNAL", err.msg);
+        else
+                send_json_response(c, 200, "OK", json_pack("{s:s}", "domain", domain), NULL);
 }
 
 static void route_sandbox(struct conn *c, const char *id, const char *rest)
@@ -419,6 +484,10 @@ static void route_sandbox(struct conn *c, const char *id, const char *rest)
                                            NULL);
                 }
                 json_decref(body);
+        } else if (strcmp(rest, "/netlog") == 0 && m == HTTP_GET) {
+                send_json_response(c, 200, "OK", sbx_netlog(s), NULL);
+        } else if (strcmp(rest, "/expose/http") == 0 && m == HTTP_POST) {
+                route_expose_http(c, s);
         } else if (strncmp(rest, "/expose/", 8) == 0 && m == HTTP_POST) {
                 send_error(c, 501, "Not Implemented", "NOT_SUPPORTED",
                            "exposing ports and SSH is not supported by Airlock yet");
@@ -435,6 +504,10 @@ static void route(struct conn *c)
         snprintf(path, sizeof(path), "%s", c->req.url);
         if ((q = strchr(path, '?')))
                 *q++ = '\0';
+        if (c->srv->tls && !bufferevent_openssl_get_ssl(c->bev)) {
+                send_error(c, 400, "Bad Request", "HTTPS_REQUIRED", "this server's API speaks HTTPS only");
+                return;
+        }
         if (!token_ok(c)) {
                 send_error(c, 401, "Unauthorized", "INVALID_TOKEN", "missing or invalid bearer token");
                 return;
@@ -489,13 +562,14 @@ static void conn_free(struct conn *c)
         free(c);
 }
 
-static void on_http_read(struct conn *c)
+/* False when the ingress took the connection over: c is gone then. */
+static bool on_http_read(struct conn *c)
 {
         struct evbuffer *in = bufferevent_get_input(c->bev);
         size_t len = evbuffer_get_length(in);
         const char *data = (const char *)evbuffer_pullup(in, (ssize_t)len);
         bool ready;
-        long used = api_http_req_feed(&c->req, data, len, &ready);
+        long used = api_http_req_feed(&c->req, data + c->held, len - c->held, &ready);
 
         if (used < 0) {
                 evbuffer_drain(in, len);
@@ -503,11 +577,28 @@ static void on_http_read(struct conn *c)
                         send_error(c, 413, "Payload Too Large", "TOO_LARGE", api_http_req_error(&c->req));
                 else
                         send_error(c, 400, "Bad Request", "BAD_REQUEST", api_http_req_error(&c->req));
-                return;
+                return true;
+        }
+        if (c->req.pause_at_headers) {
+                /* The first head stays in the input until its Host says
+                 * whether it is the API's or an exposed port's. */
+                c->held += (size_t)used;
+                if (!c->req.head_paused)
+                        return true;
+                if (api_ingress_claim(c->srv->ingress, c->bev, c->req.host)) {
+                        api_http_req_free(&c->req);
+                        free(c);
+                        return false;
+                }
+                api_http_req_resume(&c->req);
+                evbuffer_drain(in, c->held);
+                c->held = 0;
+                return on_http_read(c);
         }
         evbuffer_drain(in, (size_t)used);
         if (ready)
                 route(c);
+        return true;
 }
 
 /* Done when a closing connection has nothing left to send, or when both
@@ -525,8 +616,8 @@ static void on_read(struct bufferevent *bev, void *arg)
 {
         struct conn *c = arg;
 
-        if (c->state == CONN_HTTP)
-                on_http_read(c);
+        if (c->state == CONN_HTTP && !on_http_read(c))
+                return;
         if (c->state == CONN_WS || (c->state == CONN_CLOSING && c->ws)) {
                 if (wslay_event_recv(c->ws) != 0) {
                         conn_free(c);
@@ -556,21 +647,57 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
                 conn_free(arg);
 }
 
+static void conn_start(struct conn *c, evutil_socket_t fd, bool tls);
+
+/* TLS and plain HTTP share the listener: a TLS client speaks first, with a
+ * handshake record. */
+static void on_first_byte(evutil_socket_t fd, short what, void *arg)
+{
+        struct conn *c = arg;
+        struct api_server *srv = c->srv;
+        uint8_t b;
+        ssize_t n = (what & EV_READ) ? recv(fd, &b, 1, MSG_PEEK) : -1;
+
+        if (n < 0 && (what & EV_READ) && (errno == EAGAIN || errno == EINTR)) {
+                struct timeval tv = { API_FIRST_BYTE_TIMEOUT_S, 0 };
+                if (event_base_once(srv->base, fd, EV_READ, on_first_byte, c, &tv) == 0)
+                        return;
+        }
+        if (n <= 0) {
+                evutil_closesocket(fd);
+                free(c);
+                return;
+        }
+        conn_start(c, fd, b == API_TLS_HANDSHAKE);
+}
+
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int socklen, void *arg)
 {
         struct api_server *srv = arg;
         struct conn *c = calloc(1, sizeof(*c));
+        struct timeval tv = { API_FIRST_BYTE_TIMEOUT_S, 0 };
 
         if (!c) {
                 evutil_closesocket(fd);
                 return;
         }
         c->srv = srv;
+        evutil_make_socket_nonblocking(fd);
+        if (event_base_once(srv->base, fd, EV_READ, on_first_byte, c, &tv) < 0) {
+                evutil_closesocket(fd);
+                free(c);
+        }
+}
+
+static void conn_start(struct conn *c, evutil_socket_t fd, bool tls)
+{
+        struct api_server *srv = c->srv;
+
         /* many small messages (responses, stream chunks): send each at once */
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
         c->peer = (struct sbx_peer){ .send = peer_send, .backlog = peer_backlog, .close = peer_close };
-        if (srv->tls) {
-                SSL *ssl = SSL_new(srv->tls);
+        if (tls) {
+                SSL *ssl = SSL_new(srv->tls ? srv->tls : api_ingress_tls(srv->ingress));
                 c->bev = ssl ? bufferevent_openssl_socket_new(srv->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
                                                               BEV_OPT_CLOSE_ON_FREE)
                              : NULL;
@@ -585,6 +712,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
                 return;
         }
         api_http_req_init(&c->req);
+        c->req.pause_at_headers = true;
         bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
         bufferevent_setwatermark(c->bev, EV_WRITE, API_WS_LOW_WATER, 0);
         bufferevent_enable(c->bev, EV_READ | EV_WRITE);
@@ -610,6 +738,8 @@ static int tls_setup(struct api_server *srv, const struct api_config *cfg, struc
         }
         return 0;
 }
+
+static int ingress_start(struct api_server *srv, const struct api_config *cfg, struct al_error *err);
 
 int api_server_start(struct event_base *base, const struct api_config *cfg, struct api_server **ret,
                      struct al_error *err)
@@ -641,8 +771,37 @@ int api_server_start(struct event_base *base, const struct api_config *cfg, stru
                 free(srv);
                 return al_error_set(err, e, "listen on %s", cfg->listen);
         }
+        if (ingress_start(srv, cfg, err) < 0) {
+                api_server_stop(srv);
+                return -err->code;
+        }
         *ret = srv;
         return 0;
+}
+
+/* The ingress's domains carry the listener's port unless told otherwise. */
+static int ingress_start(struct api_server *srv, const struct api_config *cfg, struct al_error *err)
+{
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        struct api_ingress_config ic = { .state_dir = cfg->state_dir, .host = cfg->expose_host,
+                                         .port = cfg->expose_port, .operator_tls = srv->tls };
+
+        if (!cfg->expose_host &&
+            getsockname(evconnlistener_get_fd(srv->listener), (struct sockaddr *)&ss, &sl) == 0)
+                ic.port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                         : ((struct sockaddr_in *)&ss)->sin_port);
+        return api_ingress_new(srv->base, &ic, &srv->ingress, err);
+}
+
+const char *api_server_ingress_ca(const struct api_server *srv)
+{
+        return api_ingress_ca_path(srv->ingress);
+}
+
+const char *api_server_ingress_base(const struct api_server *srv)
+{
+        return api_ingress_base(srv->ingress);
 }
 
 void api_server_stop(struct api_server *srv)
@@ -650,6 +809,7 @@ void api_server_stop(struct api_server *srv)
         if (!srv)
                 return;
         evconnlistener_free(srv->listener);
+        api_ingress_free(srv->ingress); /* after sbx_kill_all(): see ingress.h */
         SSL_CTX_free(srv->tls);
         free(srv);
 }

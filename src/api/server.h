@@ -19,6 +19,8 @@ struct api_config {
         enum rt_profile profile;
         int init_fd;           /* sealed airlock-init */
         unsigned max_sandboxes; /* live sandboxes at once (one token for now) */
+        const char *expose_host; /* --expose-domain's host, or NULL: sandbox.localhost */
+        unsigned expose_port;    /* its port (0: none); with no host, the listener's */
 };
 
 struct api_server;
@@ -26,3 +28,6 @@ struct api_server;
 int api_server_start(struct event_base *base, const struct api_config *cfg, struct api_server **ret,
                      struct al_error *err);
 void api_server_stop(struct api_server *srv);
+/* The ingress's CA certificate (for NODE_EXTRA_CA_CERTS) and base domain. */
+const char *api_server_ingress_ca(const struct api_server *srv);
+const char *api_server_ingress_base(const struct api_server *srv);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -27,12 +28,17 @@ static void usage(FILE *f)
 {
         fputs("usage: airlock COMMAND ...\n"
               "  create [--memory SIZE] [--timeout 10m] [--label k=v]... [--env K=V]...\n"
+              "         [--allow-net HOST[:PORT]]... [--no-net] [--secret NAME=VALUE@HOST,...]...\n"
               "                                  make a sandbox that lives until its timeout\n"
               "                                  (default 30m); prints its id\n"
               "  exec [-i] [-t] ID -- CMD [ARG...] run a command in a sandbox\n"
               "  cp LOCAL ID:PATH | ID:PATH LOCAL copy a file in or out\n"
               "  ls [--label k=v]...             list sandboxes\n"
               "  rm ID                           kill a sandbox\n"
+              "  expose ID PORT                  serve the sandbox's port PORT at a new https URL\n"
+              "                                  (printed); it lives as long as the sandbox\n"
+              "  netlog [--json] ID              the sandbox's egress log: every connection,\n"
+              "                                  allowed or refused, and why\n"
               "  run [create options] -- CMD     a sandbox for one command, removed after it\n"
               "  env                             print the exports for the SDK\n"
               "The server and token come from DENO_SANDBOX_ENDPOINT and DENO_DEPLOY_TOKEN, else\n"
@@ -64,13 +70,44 @@ struct create_opts {
         int64_t timeout_ms; /* 0: session */
         json_t *labels;
         json_t *env;
+        json_t *allow_net; /* NULL: the public internet */
+        json_t *secrets;
 };
+
+/* --secret NAME=VALUE@HOST[,HOST...], or NAME@HOST,... to take the value
+ * from our own environment (it then stays off the command line). */
+static int parse_secret(const char *arg, json_t *secrets)
+{
+        char buf[AL_MAX_ARG_LEN], *at, *eq, *value, *host, *save = NULL;
+
+        snprintf(buf, sizeof(buf), "%s", arg);
+        at = strrchr(buf, '@');
+        if (!at || at == buf || !at[1])
+                return -EINVAL;
+        *at = '\0';
+        eq = strchr(buf, '=');
+        if (eq) {
+                *eq = '\0';
+                value = eq + 1;
+        } else {
+                value = getenv(buf);
+        }
+        if (!value || !*buf)
+                return -EINVAL;
+        json_t *hosts = json_array();
+        for (host = strtok_r(at + 1, ",", &save); host; host = strtok_r(NULL, ",", &save))
+                json_array_append_new(hosts, json_string(host));
+        json_object_set_new(secrets, buf, json_pack("{s:o,s:s}", "hosts", hosts, "value", value));
+        return 0;
+}
 
 static int parse_create(int argc, char **argv, struct create_opts *o, bool session_default)
 {
         static const struct option opts[] = {
                 { "memory", required_argument, NULL, 'm' }, { "timeout", required_argument, NULL, 'T' },
                 { "label", required_argument, NULL, 'l' },  { "env", required_argument, NULL, 'e' },
+                { "allow-net", required_argument, NULL, 'a' }, { "no-net", no_argument, NULL, 'N' },
+                { "secret", required_argument, NULL, 's' },
                 { NULL, 0, NULL, 0 },
         };
         uint64_t bytes;
@@ -80,6 +117,8 @@ static int parse_create(int argc, char **argv, struct create_opts *o, bool sessi
         o->timeout_ms = session_default ? 0 : 30 * 60000;
         o->labels = json_object();
         o->env = json_object();
+        o->allow_net = NULL;
+        o->secrets = json_object();
         optind = 0;
         while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
                 char *eq = optarg ? strchr(optarg, '=') : NULL;
@@ -107,6 +146,20 @@ static int parse_create(int argc, char **argv, struct create_opts *o, bool sessi
                         json_object_set_new(c == 'l' ? o->labels : o->env, optarg, json_string(eq + 1));
                         *eq = '=';
                         break;
+                case 'a':
+                case 'N':
+                        if (!o->allow_net)
+                                o->allow_net = json_array();
+                        if (c == 'a')
+                                json_array_append_new(o->allow_net, json_string(optarg));
+                        break;
+                case 's':
+                        if (parse_secret(optarg, o->secrets) < 0) {
+                                fprintf(stderr, "airlock: --secret: '%s' is not NAME=VALUE@HOST[,HOST...] "
+                                                "(or NAME@HOST,... with NAME set in the environment)\n", optarg);
+                                return -EINVAL;
+                        }
+                        break;
                 default:
                         fprintf(stderr, "airlock: unknown or incomplete option '%s'\n", argv[optind - 1]);
                         return -EINVAL;
@@ -125,6 +178,10 @@ static int open_created(struct cli_ws *ws, const struct cli_conf *conf, struct c
                 json_object_set_new(cfg, "stop_at_ms", json_integer(now_ms() + o->timeout_ms));
         if (json_object_size(o->labels))
                 json_object_set(cfg, "labels", o->labels);
+        if (o->allow_net)
+                json_object_set(cfg, "allow_net", o->allow_net);
+        if (json_object_size(o->secrets))
+                json_object_set(cfg, "secrets", o->secrets);
         char *text = json_dumps(cfg, JSON_COMPACT);
         char *b64 = al_b64_encode((const uint8_t *)text, strlen(text), NULL);
         int r = cli_ws_open(ws, conf, "/api/v3/sandboxes/create", b64);
@@ -460,6 +517,95 @@ static int cmd_ls(int argc, char **argv, const struct cli_conf *conf)
         return 0;
 }
 
+/* A domain from the REST call, bound to the port by exposeHttp: the SDK's
+ * two steps. */
+static int cmd_expose(int argc, char **argv, const struct cli_conf *conf)
+{
+        char path[128];
+        json_t *body = NULL, *res;
+        uint64_t port;
+        struct cli_ws ws;
+
+        if (argc != 3 || strlen(argv[1]) > 40 || al_parse_uint(argv[2], 1, 65535, &port) < 0) {
+                fprintf(stderr, "airlock: expose ID PORT (a port in 1..65535)\n");
+                return 2;
+        }
+        snprintf(path, sizeof(path), "/api/v3/sandbox/%s/expose/http", argv[1]);
+        int status = cli_http(conf, "POST", path, "{}", &body);
+        const char *domain = json_string_value(json_object_get(body, "domain"));
+        if (status != 200 || !domain) {
+                fprintf(stderr, "airlock: expose: %s (HTTP %d)\n",
+                        json_string_value(json_object_get(body, "message")) ?: "failed", status);
+                json_decref(body);
+                return 1;
+        }
+        snprintf(path, sizeof(path), "/api/v3/sandbox/%s/connect", argv[1]);
+        if (cli_ws_open(&ws, conf, path, NULL) < 0) {
+                json_decref(body);
+                return 1;
+        }
+        res = cli_ws_call(&ws, "exposeHttp", json_pack("{s:s,s:I}", "domain", domain, "port", (json_int_t)port));
+        int code = json_object_get(res, "ok") ? 0 : 1;
+        if (code)
+                fprintf(stderr, "airlock: expose: %s\n", error_message(res));
+        else
+                printf("https://%s\n", domain);
+        json_decref(res);
+        json_decref(body);
+        cli_ws_close(&ws);
+        return code;
+}
+
+/* The egress log: one line per connection the sandbox made. */
+static int cmd_netlog(int argc, char **argv, const struct cli_conf *conf)
+{
+        bool as_json = argc == 3 && !strcmp(argv[1], "--json");
+        const char *id = argv[argc - 1];
+        char path[128];
+        json_t *body = NULL, *e;
+        size_t i;
+
+        if ((argc != 2 && !as_json) || strlen(id) > 40) {
+                fprintf(stderr, "airlock: netlog [--json] ID\n");
+                return 2;
+        }
+        snprintf(path, sizeof(path), "/api/v3/sandbox/%s/netlog", id);
+        int status = cli_http(conf, "GET", path, NULL, &body);
+        if (status != 200) {
+                fprintf(stderr, "airlock: netlog: %s (HTTP %d)\n",
+                        json_string_value(json_object_get(body, "message")) ?: "failed", status);
+                json_decref(body);
+                return 1;
+        }
+        if (as_json) {
+                json_dumpf(body, stdout, JSON_INDENT(2));
+                putchar('\n');
+                json_decref(body);
+                return 0;
+        }
+        printf("%-23s %-32s %-15s %5s %-6s %9s %9s %6s %s\n", "TIME", "HOST", "ADDRESS", "PORT", "VERDICT",
+               "OUT", "IN", "MS", "REASON");
+        json_array_foreach(json_object_get(body, "records"), i, e) {
+                time_t t = (time_t)(json_integer_value(json_object_get(e, "ts")) / 1000);
+                char when[32];
+                strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+                const char *name = json_string_value(json_object_get(e, "name"));
+                printf("%-23s %-32s %-15s %5lld %-7s %9lld %9lld %6lld %s%s\n", when, name && *name ? name : "-",
+                       json_string_value(json_object_get(e, "addr")),
+                       (long long)json_integer_value(json_object_get(e, "port")),
+                       json_string_value(json_object_get(e, "decision")),
+                       (long long)json_integer_value(json_object_get(e, "bytes_out")),
+                       (long long)json_integer_value(json_object_get(e, "bytes_in")),
+                       (long long)json_integer_value(json_object_get(e, "ms")),
+                       json_string_value(json_object_get(e, "reason")),
+                       json_is_true(json_object_get(e, "tls_intercepted")) ? " (TLS intercepted)" : "");
+        }
+        if (json_integer_value(json_object_get(body, "dropped")))
+                printf("(%lld older records dropped)\n", (long long)json_integer_value(json_object_get(body, "dropped")));
+        json_decref(body);
+        return 0;
+}
+
 static int cmd_rm(int argc, char **argv, const struct cli_conf *conf)
 {
         char path[128];
@@ -510,6 +656,10 @@ int main(int argc, char **argv)
                 return cmd_ls(argc, argv, &conf);
         if (!strcmp(cmd, "rm"))
                 return cmd_rm(argc, argv, &conf);
+        if (!strcmp(cmd, "expose"))
+                return cmd_expose(argc, argv, &conf);
+        if (!strcmp(cmd, "netlog"))
+                return cmd_netlog(argc, argv, &conf);
         fprintf(stderr, "airlock: unknown command '%s' (see airlock --help)\n", cmd);
         return 2;
 }

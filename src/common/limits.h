@@ -13,6 +13,7 @@
 #define AL_MAX_CALL (96u * 1024u * 1024u)  /* a call's or a reply's JSON */
 #define AL_MAX_FILE_READ (64u * 1024u * 1024u) /* readFile: base64 must fit the SDK's 100 MiB */
 #define AL_MAX_DIR_ENTRIES 100000
+#define AL_MAX_NETLOG 1000                 /* egress log records kept per sandbox */
 #define AL_MAX_HANDLES 256                 /* open file handles per sandbox */
 #define AL_MAX_HANDLE_READ (16u * 1024u * 1024u) /* one fileRead */
 #define AL_MAX_ENV_BYTES (1u * 1024u * 1024u)  /* sandbox-wide variables set by envSet */
@@ -51,3 +52,8 @@
 
 /* /etc/passwd and /etc/group as read by airlock-init. */
 #define AL_MAX_PASSWD_BYTES (1u << 20)
+
+/* Ingress: exposed HTTP ports (src/api/ingress.c). */
+#define AL_MAX_EXPOSED_DOMAINS 64            /* domains handed out per sandbox */
+#define AL_MAX_INGRESS_CONNS 1024            /* open connections into one sandbox's ports */
+#define AL_INGRESS_HIGH_WATER (256u * 1024u) /* queued toward one side before the other is not read */

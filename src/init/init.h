@@ -3,6 +3,9 @@
  * airlockd (fd 3), the signalfd and every child's pipes. */
 #pragma once
 
+/* Where airlockd mounts the egress proxy's CA certificate (runtime/mounts.c). */
+#define INIT_EGRESS_CA "/usr/local/share/ca-certificates/airlock-egress.crt"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>

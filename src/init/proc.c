@@ -110,7 +110,7 @@ static bool env_has(char **env, const char *key)
 /* Defaults first where the request did not set them. */
 static int env_complete(struct spawn_req *rq)
 {
-        char buf[6][AL_MAX_PATH + 16];
+        char buf[8][AL_MAX_PATH + 16];
         size_t n = 0, extra = 0;
 
         for (char **e = rq->envp; e && *e; e++)
@@ -121,6 +121,12 @@ static int env_complete(struct spawn_req *rq)
         snprintf(buf[extra++], sizeof(buf[0]), "LOGNAME=%s", rq->user.name);
         snprintf(buf[extra++], sizeof(buf[0]), "SHELL=%s", rq->user.shell);
         snprintf(buf[extra++], sizeof(buf[0]), "TERM=%s", rq->tty ? "xterm-256color" : "dumb");
+        /* The egress proxy's CA, for the runtimes that do not read the
+         * system bundle (airlockd mounts it; `airlockd run` may not). */
+        if (access(INIT_EGRESS_CA, R_OK) == 0) {
+                snprintf(buf[extra++], sizeof(buf[0]), "NODE_EXTRA_CA_CERTS=%s", INIT_EGRESS_CA);
+                snprintf(buf[extra++], sizeof(buf[0]), "DENO_CERT=%s", INIT_EGRESS_CA);
+        }
         char **v = realloc(rq->envp, (n + extra + 1) * sizeof(*v));
         if (!v)
                 return -ENOMEM;

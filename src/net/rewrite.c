@@ -593,6 +593,23 @@ static int redact_run(struct net_redactor *d, size_t upto)
         return ret;
 }
 
+/* Where the bytes still undecided start: the earliest position whose rest of
+ * the window could begin a value. Holding back only those (not always the
+ * longest value - 1) lets the end of a response out at once, so that a
+ * client waiting on a keep-alive connection is not left waiting. */
+static size_t safe_upto(const struct net_redactor *d)
+{
+        size_t from = d->have > d->maxlen - 1 ? d->have - (d->maxlen - 1) : 0;
+
+        for (size_t i = from; i < d->have; i++) {
+                unsigned char b = d->win[i];
+                for (uint32_t k = d->first[b]; k < d->first[b + 1]; k++)
+                        if (d->v[k].len > d->have - i && memcmp(d->win + i, d->v[k].p, d->have - i) == 0)
+                                return i;
+        }
+        return d->have;
+}
+
 int net_redactor_feed(struct net_redactor *d, const void *data, size_t n)
 {
         const unsigned char *p = data;
@@ -605,8 +622,8 @@ int net_redactor_feed(struct net_redactor *d, const void *data, size_t n)
                 d->have += take;
                 p += take;
                 n -= take;
-                if (d->have >= d->maxlen) {
-                        int ret = redact_run(d, d->have - (d->maxlen - 1));
+                {
+                        int ret = redact_run(d, safe_upto(d));
                         if (ret < 0)
                                 return ret;
                 }

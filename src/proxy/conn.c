@@ -163,6 +163,56 @@ static void on_refuse_ready(evutil_socket_t fd, short what, void *arg)
         reset_and_free(c);
 }
 
+/* Written: end our side and wait for the client's end, so that its unread
+ * request does not turn our close into a reset that loses the answer. */
+static void on_502_written(struct bufferevent *bev, void *arg)
+{
+        shutdown(bufferevent_getfd(bev), SHUT_WR);
+}
+
+static void on_linger_over(evutil_socket_t fd, short what, void *arg)
+{
+        conn_free(arg);
+}
+
+static void on_502_drain(struct bufferevent *bev, void *arg)
+{
+        evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
+}
+
+static void on_502_event(struct bufferevent *bev, short what, void *arg)
+{
+        if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) /* not CONNECTED: the handshake's end */
+                conn_free(arg);
+}
+
+static void send_502(struct px_conn *c)
+{
+        char body[400];
+        int blen = snprintf(body, sizeof(body), "airlock: %s:%u unreachable: %s\n", c->name, c->port,
+                            c->reason);
+
+        struct timeval linger = { 2, 0 };
+
+        if (c->up) {
+                bufferevent_free(c->up);
+                c->up = NULL;
+        }
+        if (c->timer)
+                event_free(c->timer);
+        c->timer = evtimer_new(px.base, on_linger_over, c);
+        if (c->timer)
+                evtimer_add(c->timer, &linger);
+        evbuffer_add_printf(bufferevent_get_output(c->down),
+                            "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                            "Content-Length: %d\r\nConnection: close\r\n\r\n%s",
+                            blen, body);
+        /* reading stays on: the TLS handshake may not be over yet */
+        bufferevent_setcb(c->down, on_502_drain, on_502_written, on_502_event, c);
+        bufferevent_setwatermark(c->down, EV_WRITE, 0, 0);
+        bufferevent_enable(c->down, EV_READ | EV_WRITE);
+}
+
 /* Refuse: the record says why. A client that speaks HTTP first gets a 403
  * saying it; anything else a reset. */
 static void conn_refuse(struct px_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -175,6 +225,10 @@ static void conn_refuse(struct px_conn *c, const char *fmt, ...)
         vsnprintf(c->reason, sizeof(c->reason), fmt, ap);
         va_end(ap);
         c->decision = "deny";
+        if (c->down && c->mitm) { /* inside our TLS: say it in HTTP (SEC-46) */
+                send_502(c);
+                return;
+        }
         if (c->down) {
                 struct evbuffer *in = bufferevent_get_input(c->down);
                 size_t len = evbuffer_get_length(in);
@@ -358,6 +412,10 @@ static void on_side_event(struct bufferevent *bev, short what, void *arg)
 
         if (what & BEV_EVENT_ERROR) {
                 unsigned long e = bufferevent_get_openssl_error(bev);
+                /* A peer that closes without close_notify (many HTTP clients
+                 * do once they have the response) has simply closed. */
+                if (e && ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+                        e = 0;
                 if (!c->decision && e) {
                         snprintf(c->reason, sizeof(c->reason), "TLS with the %s failed: %s",
                                  is_down ? "sandbox" : "upstream", ERR_reason_error_string(e));
@@ -467,7 +525,9 @@ static void dial_next(struct px_conn *c)
                 }
                 return;
         }
-        conn_refuse(c, "%s", c->reason[0] ? c->reason : "no address to dial");
+        char why[sizeof(c->reason)];
+        snprintf(why, sizeof(why), "%s", c->reason[0] ? c->reason : "no address to dial");
+        conn_refuse(c, "%s", why);
 }
 
 static void on_timeout(evutil_socket_t fd, short what, void *arg)

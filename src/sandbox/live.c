@@ -14,6 +14,7 @@
 #include "common/chan.h"
 #include "common/errno_class.h"
 #include "live.h"
+#include "egress.h"
 
 #define SBX_MAX_PEERS 64
 #define SBX_MAX_PROCS AL_MAX_PROCS
@@ -81,6 +82,8 @@ struct sbx {
         int64_t stop_at_ms;
         int64_t created_ms;
         json_t *labels;
+        json_t *netlog;           /* the egress log: the last AL_MAX_NETLOG records */
+        uint64_t netlog_dropped;  /* records that fell off its front */
         struct sbx_peer *peers[SBX_MAX_PEERS];
         struct sbx_peer *primary;
         struct proc procs[SBX_MAX_PROCS];
@@ -297,6 +300,8 @@ static void sbx_free(struct sbx *s)
 static void sbx_free_now(struct sbx *s, bool async)
 {
         unlink_sbx(s);
+        egress_del(s->id); /* the proxy closes the door before the sandbox goes */
+        json_decref(s->netlog);
         for (int i = 0; i < SBX_MAX_PROCS; i++)
                 if (s->procs[i].used)
                         free_proc(&s->procs[i]);
@@ -730,6 +735,38 @@ json_t *sbx_list(json_t *want_labels)
                                                      s->labels ? s->labels : json_object()));
         }
         return arr;
+}
+
+void sbx_netlog_add(struct sbx *s, json_t *rec)
+{
+        if (!s->netlog)
+                s->netlog = json_array();
+        if (json_array_size(s->netlog) >= AL_MAX_NETLOG) {
+                json_array_remove(s->netlog, 0);
+                s->netlog_dropped++;
+        }
+        json_array_append_new(s->netlog, rec);
+}
+
+json_t *sbx_netlog(const struct sbx *s)
+{
+        return json_pack("{s:s, s:O, s:I}", "sandbox_id", s->id, "records",
+                         s->netlog ? s->netlog : json_array(), "dropped", (json_int_t)s->netlog_dropped);
+}
+
+const struct rt_sandbox *sbx_rt(const struct sbx *s)
+{
+        return s->rt;
+}
+
+/* A sandbox-wide variable, set before any client call can spawn. */
+void sbx_env_set(struct sbx *s, const char *key, const char *value)
+{
+        json_t *msg = json_pack("{s:s,s:{s:s,s:s}}", "method", "envSet", "params", "key", key, "value", value);
+
+        if (msg)
+                chan_send_json(s, AL_MSG_CALL, AL_MSG_CALL_PART, next_id(s), msg); /* no one waits */
+        json_decref(msg);
 }
 
 void sbx_set_labels(struct sbx *s, json_t *labels)

@@ -42,6 +42,11 @@ void sbx_kill(struct sbx *s, int code, const char *reason);
 void sbx_kill_all(void);
 void sbx_set_labels(struct sbx *s, json_t *labels);
 json_t *sbx_list(json_t *want_labels); /* the console's listing */
+const struct rt_sandbox *sbx_rt(const struct sbx *s);
+void sbx_env_set(struct sbx *s, const char *key, const char *value);
+/* The egress log: one record per connection, from airlock-proxy. */
+void sbx_netlog_add(struct sbx *s, json_t *rec); /* steals rec */
+json_t *sbx_netlog(const struct sbx *s);
 
 /* Helpers shared with the API layer. */
 json_t *sbx_error_object(const char *cls, const char *message, const char *code);

@@ -4,8 +4,9 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { writeFileSync, readFileSync, rmSync } from "node:fs";
+import https from "node:https";
 import path from "node:path";
-import { BUILD } from "./helpers.mjs";
+import { BUILD, STATE_DIR, sleep } from "./helpers.mjs";
 import { startServer } from "./server.mjs";
 
 const AIRLOCK = path.join(BUILD, "airlock");
@@ -58,4 +59,35 @@ test("env prints the SDK's exports; errors are clear", () => {
   assert.equal(airlock(["frobnicate"]).code, 2);
   const bad = spawnSync(AIRLOCK, ["ls"], { env: { ...process.env, DENO_DEPLOY_TOKEN: "ddo_wrong" } });
   assert.match(bad.stderr.toString(), /invalid bearer token \(HTTP 401\)/);
+});
+
+// GET over HTTPS, trusting the ingress's CA; every name resolves to the listener.
+function httpsGet(url) {
+  const lookup = (host, opts, cb) => (opts.all ? cb(null, [{ address: "127.0.0.1", family: 4 }]) : cb(null, "127.0.0.1", 4));
+  return new Promise((resolve, reject) => {
+    https.get(url, { ca: readFileSync(`${STATE_DIR}/ingress-ca/ca.crt`), lookup, agent: false }, (res) => {
+      let body = "";
+      res.on("data", (d) => { body += d; });
+      res.on("end", () => resolve({ status: res.statusCode, body }));
+    }).on("error", reject);
+  });
+}
+
+test("expose: a port's https URL, served until the sandbox goes", async () => {
+  const id = airlock(["create", "--timeout", "5m"]).stdout.trim();
+  // setsid: the server outlives the exec that starts it (whose group goes with it,
+  // hence the sleep: setsid must have run by then)
+  airlock(["exec", id, "--", "sh", "-c",
+    "echo from-cli > /tmp/index.html; cd /tmp; setsid python3 -m http.server 8000 >/dev/null 2>&1 </dev/null & sleep 1"]);
+  const r = airlock(["expose", id, "8000"]);
+  assert.equal(r.code, 0, r.stderr);
+  const url = r.stdout.trim();
+  assert.match(url, new RegExp(`^https://${id.replaceAll("_", "-")}-[a-z0-9]{8}\\.sandbox\\.localhost:\\d+$`));
+  let res;
+  for (let i = 0; i < 100 && (res = await httpsGet(url + "/index.html")).status !== 200; i++) await sleep(100);
+  assert.deepEqual(res, { status: 200, body: "from-cli\n" });
+  assert.match(airlock(["expose", id, "0"]).stderr, /a port in 1\.\.65535/);
+  assert.equal(airlock(["rm", id]).code, 0);
+  assert.equal((await httpsGet(url + "/index.html")).status, 404);
+  assert.match(airlock(["expose", id, "8000"]).stderr, /no such sandbox \(HTTP 404\)/);
 });

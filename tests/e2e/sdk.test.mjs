@@ -177,7 +177,7 @@ test("a wrong token is refused with InvalidTokenError", async () => {
 
 test("methods of later issues answer with a clear error, never a hang", async () => {
   await withSandbox({}, async (sandbox) => {
-    await assert.rejects(sandbox.exposeHttp({ port: 3000 }), /Failed to expose HTTP: 501/);
+    await assert.rejects(sandbox.exposeSsh(), /Failed to expose SSH: 501/);
     await assert.rejects(sandbox.deno.eval("1 + 1"), /not supported/);
   });
 });

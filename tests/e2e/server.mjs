@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import net from "node:net";
 import { AIRLOCKD, STATE_DIR } from "./helpers.mjs";
 
-async function freePort() {
+export async function freePort() {
   const srv = net.createServer();
   await new Promise((r) => srv.listen(0, "127.0.0.1", r));
   const { port } = srv.address();
@@ -12,10 +12,11 @@ async function freePort() {
   return port;
 }
 
-export async function startServer() {
+// args: extra `airlockd serve` options (operator settings such as --net-override).
+export async function startServer({ args = [], stderr = "inherit" } = {}) {
   const port = await freePort();
-  const child = spawn(AIRLOCKD, ["--state-dir", STATE_DIR, "serve", "--listen", `127.0.0.1:${port}`],
-    { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(AIRLOCKD, ["--state-dir", STATE_DIR, "serve", "--listen", `127.0.0.1:${port}`, ...args],
+    { stdio: ["ignore", "pipe", stderr] });
   let out = "";
   const line = await new Promise((resolve, reject) => {
     child.stdout.on("data", (d) => {
@@ -30,6 +31,7 @@ export async function startServer() {
     process.env[k] = v;
   }
   return {
+    child,
     pid: child.pid,
     port,
     endpoint: `http://127.0.0.1:${port}`,

@@ -14,12 +14,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         bool ready = false;
 
         api_http_req_init(&r);
+        r.pause_at_headers = size && (data[0] & 0x80); /* as the server does: stop at the head */
         while (off < size && !ready) {
                 size_t n = size - off < step ? size - off : step;
                 long used = api_http_req_feed(&r, (const char *)data + off, n, &ready);
-                if (used < 0 || (size_t)used < n)
+                if (used < 0)
                         break;
                 off += (size_t)used;
+                if (r.head_paused) {
+                        (void)r.host;
+                        api_http_req_resume(&r);
+                        continue;
+                }
+                if ((size_t)used < n)
+                        break;
         }
         if (ready)
                 (void)api_http_req_is_websocket(&r);

@@ -115,6 +115,46 @@ static void test_repeated_header_joins(void **state)
         api_http_req_free(&r);
 }
 
+/* Paused at the headers (the ingress looks at Host before any body): the
+ * bytes before the pause plus the bytes after it are the whole request, for
+ * a plain request with a body larger than the API's cap and for an upgrade. */
+static void test_pause_at_headers(void **state)
+{
+        char big[API_MAX_BODY * 2 + 128];
+        int n = snprintf(big, sizeof(big), "POST /x HTTP/1.1\r\nHost: a.sandbox.localhost:1\r\nContent-Length: %u\r\n\r\n",
+                         API_MAX_BODY * 2);
+        memset(big + n, 'b', API_MAX_BODY * 2);
+        const char *reqs[] = { upgrade, big };
+        size_t lens[] = { sizeof(upgrade) - 1, (size_t)n + API_MAX_BODY * 2 };
+
+        for (int i = 0; i < 2; i++) {
+                struct api_http_req r;
+                bool ready = true;
+                long used;
+
+                api_http_req_init(&r);
+                r.pause_at_headers = true;
+                used = api_http_req_feed(&r, reqs[i], lens[i], &ready);
+                assert_true(used > 0 && (size_t)used < lens[i]);
+                assert_true(r.head_paused);
+                assert_false(ready);
+                assert_memory_equal(reqs[i] + used - 3, "\r\n\r", 3); /* stopped at the last LF */
+                assert_string_equal(r.host, i ? "a.sandbox.localhost:1" : "x");
+                assert_int_equal(api_http_req_feed(&r, reqs[i] + used, lens[i] - (size_t)used, &ready), 0);
+                api_http_req_resume(&r);
+                if (i == 0) {
+                        assert_int_equal(api_http_req_feed(&r, reqs[i] + used, lens[i] - (size_t)used, &ready), 1);
+                        assert_true(ready);
+                        assert_true(api_http_req_is_websocket(&r));
+                } else {
+                        /* the API's own cap still applies once it goes on */
+                        assert_int_equal(api_http_req_feed(&r, reqs[i] + used, lens[i] - (size_t)used, &ready), -1);
+                        assert_true(r.too_big);
+                }
+                api_http_req_free(&r);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -122,6 +162,7 @@ int main(void)
                 cmocka_unit_test(test_body),
                 cmocka_unit_test(test_garbage_and_caps),
                 cmocka_unit_test(test_repeated_header_joins),
+                cmocka_unit_test(test_pause_at_headers),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -99,12 +99,42 @@ static void test_errors(void **state)
         expect_error(a13, ARGC(a13), "--pids");
 }
 
+static void test_expose_domain(void **state)
+{
+        char host[AIRLOCKD_EXPOSE_HOST_MAX + 1];
+        unsigned port = 99;
+        struct al_error err = { 0 };
+        static const struct {
+                const char *arg, *needle;
+        } bad[] = {
+                { "localhost", "two labels" },       { "sandbox.localhost:0", "1..65535" },
+                { "sandbox.localhost:x", "1..65535" }, { "a..b", "not a DNS name" },
+                { "-a.b", "not a DNS name" },        { "a_b.example", "not a DNS name" },
+                { "127.0.0.1", "an address" },       { ":8080", "1..190" },
+                { "sandbox.localhost:70000", "1..65535" },
+        };
+
+        assert_int_equal(airlockd_parse_expose_domain("Sandbox.Example.COM:8443", host, &port, &err), 0);
+        assert_string_equal(host, "sandbox.example.com");
+        assert_int_equal(port, 8443);
+        assert_int_equal(airlockd_parse_expose_domain("apps.example.com", host, &port, &err), 0);
+        assert_string_equal(host, "apps.example.com");
+        assert_int_equal(port, 0);
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                struct al_error e = { 0 };
+                assert_true(airlockd_parse_expose_domain(bad[i].arg, host, &port, &e) < 0);
+                if (!strstr(e.msg, bad[i].needle))
+                        fail_msg("'%s': error '%s' does not mention '%s'", bad[i].arg, e.msg, bad[i].needle);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_all_options),
                 cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_expose_domain),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
