@@ -57,3 +57,14 @@
 #define AL_MAX_EXPOSED_DOMAINS 64            /* domains handed out per sandbox */
 #define AL_MAX_INGRESS_CONNS 1024            /* open connections into one sandbox's ports */
 #define AL_INGRESS_HIGH_WATER (256u * 1024u) /* queued toward one side before the other is not read */
+
+/* fetch from the sandbox's network (src/sandbox/fetch.c). */
+#define AL_MAX_FETCHES 64                       /* fetches in flight per sandbox */
+#define AL_FETCH_MAX_URL (8u * 1024u)           /* a request URL, and a Location followed */
+#define AL_FETCH_MAX_HEADERS 256                /* header lines each way */
+#define AL_FETCH_MAX_HEAD (64u * 1024u)         /* a response head; also the request head we write */
+#define AL_FETCH_MAX_REDIRECTS 20               /* as WHATWG fetch */
+#define AL_FETCH_MAX_BODY_QUEUE (64u * 1024u * 1024u) /* request body bytes waiting for the upstream */
+#define AL_FETCH_CHUNK (64u * 1024u)            /* response body bytes per stream message */
+#define AL_FETCH_HIGH_WATER (1024u * 1024u)     /* stop reading the upstream while the client has this much queued */
+#define AL_FETCH_MAX_METHOD 32                  /* an HTTP method name */

@@ -205,7 +205,7 @@ static void send_502(struct px_conn *c)
                 evtimer_add(c->timer, &linger);
         evbuffer_add_printf(bufferevent_get_output(c->down),
                             "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                            "Content-Length: %d\r\nConnection: close\r\n\r\n%s",
+                            "Content-Length: %d\r\nConnection: close\r\nX-Airlock-Refused: 1\r\n\r\n%s",
                             blen, body);
         /* reading stays on: the TLS handshake may not be over yet */
         bufferevent_setcb(c->down, on_502_drain, on_502_written, on_502_event, c);
@@ -567,14 +567,14 @@ static void on_resolved(int result, struct evutil_addrinfo *ai, void *arg)
 
 static struct evutil_addrinfo *addrinfo_of(const struct sockaddr *sa)
 {
-        struct evutil_addrinfo *ai = calloc(1, sizeof(*ai));
         socklen_t len = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
                                                  : sizeof(struct sockaddr_in6);
+        /* one block, as evutil_freeaddrinfo() (freeaddrinfo) frees it */
+        struct evutil_addrinfo *ai = calloc(1, sizeof(*ai) + sizeof(struct sockaddr_in6));
 
-        if (!ai || !(ai->ai_addr = calloc(1, len))) {
-                free(ai);
+        if (!ai)
                 return NULL;
-        }
+        ai->ai_addr = (struct sockaddr *)(ai + 1);
         memcpy(ai->ai_addr, sa, len);
         ai->ai_addrlen = len;
         ai->ai_family = sa->sa_family;

@@ -144,17 +144,18 @@ static int start_child(struct rt_sandbox *sb, int sync_fd, struct al_error *err)
          * then that report is the error, not our failed send. */
         int send_errno = send(sync_fd, bpf, bpf_len, MSG_NOSIGNAL) == (ssize_t)bpf_len ? 0 : errno;
         /* The door goes up while the child mounts; nothing in the sandbox
-         * runs before airlockd asks, and it asks after this returns. */
-        if (!send_errno) {
-                r = rt_netdoor_setup_parent(sb->pid, &sb->door, err);
-                if (r < 0)
-                        return r;
-        }
+         * runs before airlockd asks, and it asks after this returns. A child
+         * that failed makes the door fail too: then its report wins. */
+        struct al_error door_err = { 0 };
+        int door_r = send_errno ? 0 : rt_netdoor_setup_parent(sb->pid, &sb->door, &door_err);
         do
                 n = recv(sync_fd, &m, sizeof(m), 0);
         while (n < 0 && errno == EINTR);
-        if (n == 0 && !send_errno)
-                return 0;
+        if (n == 0 && !send_errno) {
+                if (door_r < 0)
+                        *err = door_err;
+                return door_r < 0 ? door_r : 0;
+        }
         if (n != (ssize_t)sizeof(m))
                 return send_errno ? al_error_set(err, send_errno, "send the seccomp filter")
                                   : al_error_setx(err, EIO, "sandbox setup died without a report");

@@ -61,6 +61,11 @@ const char *egress_ca_cert_path(void)
         return eg.ca_cert;
 }
 
+const char *egress_upstream_ca_path(void)
+{
+        return eg.upstream_ca[0] ? eg.upstream_ca : NULL;
+}
+
 /* ---- the trust bundle the sandboxes see ---- */
 
 static int copy_into(int out, const char *path, struct al_error *err)

@@ -29,6 +29,8 @@ void egress_stop(void);
 /* Where the sandboxes' trust bundle is kept (rt_config.trust_dir). */
 const char *egress_trust_dir(void);
 const char *egress_ca_cert_path(void);
+/* The operator's --upstream-ca bundle (airlockd's copy), or NULL. */
+const char *egress_upstream_ca_path(void);
 
 /* Validate a create request's allow_net (array of strings, or NULL) and
  * secrets (object NAME -> {hosts, value}, or NULL); on success *ret_secrets

@@ -15,6 +15,7 @@
 #include "common/errno_class.h"
 #include "live.h"
 #include "egress.h"
+#include "fetch.h"
 
 #define SBX_MAX_PEERS 64
 #define SBX_MAX_PROCS AL_MAX_PROCS
@@ -33,6 +34,8 @@ struct in_stream {
         uint32_t proc; /* bound to a process's stdin (chan id), or 0 */
         json_t *write_rpc; /* a writeFile waiting for the end */
         json_t *write_params;
+        const struct sbx_in_sink *sink; /* consumed elsewhere (a fetch body), or NULL */
+        void *sink_arg;
 };
 
 struct waiter {
@@ -300,6 +303,7 @@ static void sbx_free(struct sbx *s)
 static void sbx_free_now(struct sbx *s, bool async)
 {
         unlink_sbx(s);
+        fetch_sbx_gone(s);
         egress_del(s->id); /* the proxy closes the door before the sandbox goes */
         json_decref(s->netlog);
         for (int i = 0; i < SBX_MAX_PROCS; i++)
@@ -335,6 +339,7 @@ static void close_peers(struct sbx *s, int code, const char *reason)
         struct sbx_peer *peers[SBX_MAX_PEERS];
 
         s->dying = true;
+        fetch_sbx_gone(s);
         bufferevent_disable(s->chan, EV_READ | EV_WRITE);
         evtimer_del(s->timer);
         memcpy(peers, s->peers, sizeof(peers));
@@ -425,6 +430,7 @@ void sbx_detach(struct sbx *s, struct sbx_peer *p)
         for (int i = 0; i < SBX_MAX_IN_STREAMS; i++)
                 if (s->in[i].used && s->in[i].peer == p)
                         in_free(&s->in[i]);
+        fetch_peer_gone(s, p);
         if (p == s->primary) {
                 s->primary = NULL;
                 if (s->stop_at_ms == 0) /* a session sandbox ends with its creator */
@@ -746,6 +752,7 @@ void sbx_netlog_add(struct sbx *s, json_t *rec)
                 s->netlog_dropped++;
         }
         json_array_append_new(s->netlog, rec);
+        fetch_netlog_note(s, rec);
 }
 
 json_t *sbx_netlog(const struct sbx *s)
@@ -1033,6 +1040,47 @@ static void m_write_streamed(struct sbx *s, struct sbx_peer *p, json_t *id, json
                 finish_stream_write(s, st);
 }
 
+int sbx_in_claim(struct sbx *s, struct sbx_peer *p, int64_t sid, const struct sbx_in_sink *sink, void *arg)
+{
+        struct in_stream *st = in_find(s, p, sid);
+
+        if (!st)
+                st = in_new(s, p, sid);
+        if (!st)
+                return -EAGAIN;
+        if (st->sink || st->write_rpc || st->proc)
+                return -EBUSY;
+        st->sink = sink;
+        st->sink_arg = arg;
+        if (al_buf_size(&st->data))
+                sink->on_data(arg, al_buf_head(&st->data), al_buf_size(&st->data));
+        al_buf_free(&st->data);
+        if (st->ended || st->failed) {
+                bool failed = st->failed;
+                in_free(st);
+                sink->on_end(arg, failed);
+        }
+        return 0;
+}
+
+void sbx_in_release(struct sbx *s, struct sbx_peer *p, int64_t sid, void *arg)
+{
+        struct in_stream *st = in_find(s, p, sid);
+
+        if (st && st->sink_arg == arg)
+                in_free(st); /* what still comes for it is dropped */
+}
+
+struct event_base *sbx_base(const struct sbx *s)
+{
+        return s->base;
+}
+
+int64_t sbx_stream_id_new(void)
+{
+        return next_stream_id++;
+}
+
 void sbx_stream_note(struct sbx *s, struct sbx_peer *p, const char *method, json_t *params)
 {
         int64_t sid = json_int(params, "streamId", -1);
@@ -1041,6 +1089,7 @@ void sbx_stream_note(struct sbx *s, struct sbx_peer *p, const char *method, json
 
         if (strcmp(method, "$sandbox.stream.cancel") == 0) {
                 /* The client no longer wants our output: stop sending on it. */
+                fetch_stream_cancel(s, p, sid);
                 for (int i = 0; i < SBX_MAX_PROCS; i++) {
                         pr = &s->procs[i];
                         if (pr->used && pr->owner == p && pr->out_stream == sid)
@@ -1065,7 +1114,9 @@ void sbx_stream_note(struct sbx *s, struct sbx_peer *p, const char *method, json
                     al_b64_decode(json_string_value(d), json_string_length(d), AL_MAX_CALL, &bytes, &n) < 0) {
                         st->failed = true;
                 } else {
-                        if (al_buf_append(&st->data, bytes, n) < 0)
+                        if (st->sink)
+                                st->sink->on_data(st->sink_arg, bytes, n);
+                        else if (al_buf_append(&st->data, bytes, n) < 0)
                                 st->failed = true;
                         free(bytes);
                 }
@@ -1074,7 +1125,13 @@ void sbx_stream_note(struct sbx *s, struct sbx_peer *p, const char *method, json
         } else if (strcmp(method, "$sandbox.stream.error") == 0) {
                 st->failed = true;
         }
-        if (st->write_rpc && (st->ended || st->failed)) {
+        if (st->sink && (st->ended || st->failed)) {
+                const struct sbx_in_sink *sink = st->sink;
+                void *arg = st->sink_arg;
+                bool failed = st->failed;
+                in_free(st);
+                sink->on_end(arg, failed);
+        } else if (st->write_rpc && (st->ended || st->failed)) {
                 finish_stream_write(s, st);
         } else if (st->proc && (pr = proc_by_chan(s, st->proc))) {
                 pump_stdin(s, pr);
@@ -1085,6 +1142,7 @@ void sbx_peer_drained(struct sbx *s, struct sbx_peer *p)
 {
         uint8_t b[4];
 
+        fetch_peer_drained(s, p);
         for (int i = 0; i < SBX_MAX_PROCS; i++) {
                 struct proc *pr = &s->procs[i];
                 if (pr->used && pr->owner == p && pr->held_ack) {
@@ -1123,6 +1181,8 @@ static void m_abort(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *param
                         in_free(st);
                 }
         }
+        if (aid >= 0)
+                fetch_abort(s, p, aid);
         reply_ok(p, id, NULL);
 }
 
@@ -1147,6 +1207,8 @@ void sbx_rpc(struct sbx *s, struct sbx_peer *p, json_t *id, const char *method, 
                 return m_process_kill(s, p, id, params);
         if (strcmp(method, "abort") == 0)
                 return m_abort(s, p, id, params);
+        if (strcmp(method, "fetch") == 0)
+                return fetch_start(s, p, id, params);
         if ((strcmp(method, "writeFile") == 0 || strcmp(method, "writeTextFile") == 0) &&
             json_is_integer(json_object_get(params, "contentStreamId")))
                 return m_write_streamed(s, p, id, params);

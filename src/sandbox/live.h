@@ -48,6 +48,21 @@ void sbx_env_set(struct sbx *s, const char *key, const char *value);
 void sbx_netlog_add(struct sbx *s, json_t *rec); /* steals rec */
 json_t *sbx_netlog(const struct sbx *s);
 
+/* A client→server stream read by another module (a fetch's request body):
+ * what was buffered and what comes later is pushed to the sink; on_end
+ * comes once, after which the stream is gone. -EBUSY if another consumer
+ * has it, -EAGAIN past the cap on streams. */
+struct sbx_in_sink {
+        void (*on_data)(void *arg, const uint8_t *p, size_t n);
+        void (*on_end)(void *arg, bool failed);
+};
+int sbx_in_claim(struct sbx *s, struct sbx_peer *p, int64_t sid, const struct sbx_in_sink *sink, void *arg);
+/* Not wanted any more: what still comes for it is dropped. */
+void sbx_in_release(struct sbx *s, struct sbx_peer *p, int64_t sid, void *arg);
+struct event_base *sbx_base(const struct sbx *s);
+/* A server→client stream id, from the one server-wide counter. */
+int64_t sbx_stream_id_new(void);
+
 /* Helpers shared with the API layer. */
 json_t *sbx_error_object(const char *cls, const char *message, const char *code);
 json_t *sbx_rpc_result(json_t *id, json_t *result); /* steals result */
