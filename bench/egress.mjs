@@ -6,13 +6,14 @@
 //   direct TLS connection to the same upstream.
 // The same Python client runs inside a sandbox (through the door) and on the
 // host (direct). Usage: node bench/egress.mjs [CONNECTIONS] [MIB]
-import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import net from "node:net";
 import https from "node:https";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+const execFileP = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
 process.env.AIRLOCK_BUILD ??= path.resolve(here, "../build");
 const { Sandbox } = await import(path.resolve(here, "../tests/e2e/node_modules/@deno/sandbox/esm/mod.js"));
@@ -74,11 +75,8 @@ const stats = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return { median: s[Math.floor((s.length - 1) / 2)], p99: s[Math.min(s.length - 1, Math.ceil(s.length * 0.99) - 1)] };
 };
-const host = (args) => {
-  const r = spawnSync("python3", ["-c", client, ...args], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return r.stdout.trim();
-};
+// Asynchronous: the upstreams live in this process and must keep answering.
+const host = async (args) => (await execFileP("python3", ["-c", client, ...args], { maxBuffer: 1 << 24 })).stdout.trim();
 try {
   const sb = await Sandbox.create({ secrets: { K: { hosts: ["api.example.test"], value: "bench-secret" } } });
   await sb.fs.writeTextFile("/tmp/client.py", client);
@@ -87,20 +85,21 @@ try {
     if (r.status.code !== 0) throw new Error(r.stderrText);
     return r.stdoutText.trim();
   };
+  if (process.env.BENCH_TRACE) console.error("conn test", sb.id, server.endpoint);
   const door = stats((await inside(["conn", "echo.bench.test", "7000", String(N)])).split(" ").map(Number));
-  const direct = stats(host(["conn", "127.0.0.1", String(pe), String(N)]).split(" ").map(Number));
+  const direct = stats((await host(["conn", "127.0.0.1", String(pe), String(N)])).split(" ").map(Number));
   console.log(`connection setup + 1-byte echo, ${N} connections:`);
   console.log(`  through the door  median ${door.median.toFixed(3)} ms  p99 ${door.p99.toFixed(3)} ms`);
   console.log(`  direct loopback   median ${direct.median.toFixed(3)} ms  p99 ${direct.p99.toFixed(3)} ms   (peer)`);
   console.log(`  added per connection ${(door.median - direct.median).toFixed(3)} ms (goal < 0.3 ms)`);
 
   const dDoor = parseFloat(await inside(["down", "bulk.bench.test", "7001"]));
-  const dDirect = parseFloat(host(["down", "127.0.0.1", String(ps)]));
+  const dDirect = parseFloat(await host(["down", "127.0.0.1", String(ps)]));
   console.log(`plain TCP download, ${MIB} MiB:`);
   console.log(`  through the door ${dDoor.toFixed(0)} MiB/s, direct ${dDirect.toFixed(0)} MiB/s (peer): ratio ${(dDoor / dDirect).toFixed(2)} (bar 0.5, goal 0.9)`);
 
   const tDoor = parseFloat(await inside(["tls", "api.example.test", "443"]));
-  const tDirect = parseFloat(host(["tls", "127.0.0.1", String(pt), pki.caFile, "api.example.test"]));
+  const tDirect = parseFloat(await host(["tls", "127.0.0.1", String(pt), pki.caFile, "api.example.test"]));
   console.log(`TLS download, ${MIB} MiB (the door intercepts: a secret's host):`);
   console.log(`  through the door ${tDoor.toFixed(0)} MiB/s, direct ${tDirect.toFixed(0)} MiB/s (peer): ratio ${(tDoor / tDirect).toFixed(2)}`);
   await sb.close();
