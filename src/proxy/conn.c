@@ -50,7 +50,8 @@ struct px_conn {
         int sync_result;
         bool in_resolve, sync_done, deciding;
         char name[NET_NAME_MAX + 1]; /* empty: the sandbox dialled an IP literal */
-        char addr[INET6_ADDRSTRLEN];
+        char addr[INET6_ADDRSTRLEN];  /* the address dialled (or to be) */
+        char dst[INET6_ADDRSTRLEN];   /* the address the sandbox dialled */
         char reason[200];
         uint16_t port, dial_port;
         bool from_override; /* the operator named this address: no range check */
@@ -86,9 +87,9 @@ static int64_t ms_since(const struct timeval *t)
 
 static void conn_log(struct px_conn *c)
 {
-        json_t *rec = json_pack("{s:I, s:s, s:s, s:i, s:s, s:s, s:I, s:I, s:I, s:b}",
+        json_t *rec = json_pack("{s:I, s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:I, s:I, s:b}",
                                 "ts", (json_int_t)c->start.tv_sec * 1000 + c->start.tv_usec / 1000,
-                                "name", c->name, "addr", c->addr, "port", (int)c->port,
+                                "name", c->name, "addr", c->addr, "dst", c->dst, "port", (int)c->port,
                                 "decision", c->decision ? c->decision : "allow", "reason",
                                 c->reason, "bytes_out", (json_int_t)c->tx, "bytes_in",
                                 (json_int_t)c->rx, "ms", (json_int_t)ms_since(&c->start),
@@ -890,6 +891,7 @@ static void classify(struct px_conn *c, const struct sockaddr_storage *dst)
                 const struct sockaddr_in *in = (const void *)dst;
                 c->port = ntohs(in->sin_port);
                 inet_ntop(AF_INET, &in->sin_addr, c->addr, sizeof(c->addr));
+                snprintf(c->dst, sizeof(c->dst), "%s", c->addr);
                 uint32_t a = ntohl(in->sin_addr.s_addr);
                 if ((a & 0xfffe0000u) == PX_SYNTH_NET) {
                         name = px_names_lookup(&c->sb->names, a);
@@ -902,6 +904,7 @@ static void classify(struct px_conn *c, const struct sockaddr_storage *dst)
                 const struct sockaddr_in6 *in6 = (const void *)dst;
                 c->port = ntohs(in6->sin6_port);
                 inet_ntop(AF_INET6, &in6->sin6_addr, c->addr, sizeof(c->addr));
+                snprintf(c->dst, sizeof(c->dst), "%s", c->addr);
         }
         if (name) {
                 snprintf(c->name, sizeof(c->name), "%s", name);

@@ -6,7 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { Sandbox } from "@deno/sandbox";
 import { startServer } from "./server.mjs";
 import { makeTestPki, startUpstreams } from "./upstreams.mjs";
@@ -66,7 +66,7 @@ async function netlog(sandbox) {
 // The record for host:port, waiting briefly: records arrive when a connection closes.
 async function record(sandbox, host, port) {
   for (let i = 0; i < 50; i++) {
-    const r = (await netlog(sandbox)).filter((x) => (x.name === host || x.addr === host) && x.port === port);
+    const r = (await netlog(sandbox)).filter((x) => (x.name === host || x.addr === host || x.dst === host) && x.port === port);
     if (r.length) return r[r.length - 1];
     await new Promise((res) => setTimeout(res, 50));
   }
@@ -165,8 +165,10 @@ EOF`);
 
 test("the host's loopback, private and metadata ranges are refused even without allowNet", async () => {
   await withSandbox({}, async (sandbox) => {
-    for (const [ip, port] of [["169.254.169.254", 80], ["10.0.0.1", 80], ["100.100.100.200", 80], ["192.168.1.1", 443]]) {
-      const r = await sh(sandbox, `curl -s --max-time 5 http://${ip}:${port}/latest/meta-data/`);
+    for (const [ip, port] of [["169.254.169.254", 80], ["10.0.0.1", 80], ["100.100.100.200", 80], ["192.168.1.1", 443],
+      ["169.254.170.2", 80], ["168.63.129.16", 80], ["fd00:ec2::254", 80]]) {
+      const url = ip.includes(":") ? `http://[${ip}]:${port}/` : `http://${ip}:${port}/latest/meta-data/`;
+      const r = await sh(sandbox, `curl -s --max-time 5 ${url}`);
       assert.notEqual(r.code, 0, `${ip} must be refused`);
       const rec = await record(sandbox, ip, port);
       assert.equal(rec.decision, "deny");
@@ -179,12 +181,13 @@ u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(3)
 u.sendto(q, ("127.0.0.1", 53)); a = u.recv(512)
 ip = socket.inet_ntoa(a[-4:]); print(ip)
 try:
-    socket.create_connection((ip, 8080), timeout=5).recv(1); print("connected")
+    socket.create_connection((ip, ${server.port}), timeout=5).recv(1); print("connected")
 except OSError as e:
     print("refused")
 EOF`);
+    // SEC-31: that is where airlockd's own API listens
     assert.match(r.out, /refused/);
-    const rec = await record(sandbox, "localhost", 8080);
+    const rec = await record(sandbox, "localhost", server.port);
     assert.equal(rec.decision, "deny");
     assert.match(rec.reason, /loopback/);
   });
@@ -271,5 +274,58 @@ test("airlock netlog prints the egress log", async () => {
     assert.match(out, /other\.example\.test\s+\S+\s+443\s+deny\s+.*allowNet/);
     const json = spawnSync(path.join(BUILD, "airlock"), ["netlog", "--json", sandbox.id], { env: process.env });
     assert.ok(JSON.parse(json.stdout.toString()).records.length >= 2);
+  });
+});
+
+test("SEC-29: a sibling sandbox is out of reach", async () => {
+  await withSandbox({}, async (b) => {
+    const listen = await b.spawn("python3", { args: ["-c", "import socket; s=socket.socket(); s.bind(('0.0.0.0', 8765)); s.listen(); s.settimeout(8); c, _ = s.accept(); print('reached', flush=True)"], stdout: "piped", stderr: "piped" });
+    await withSandbox({}, async (a) => {
+      // A has no address of B's: its own loopback, a synthetic name, B's host name; ARP has no one to ask
+      const r = await sh(a, `for h in 127.0.0.1 ${b.id} 10.0.0.1; do timeout 5 bash -c "exec 3<>/dev/tcp/$h/8765; echo hi >&3; cat <&3" 2>/dev/null; done; ip neigh | wc -l`);
+      assert.equal(r.out.trim(), "0");
+    });
+    const out = await listen.output();
+    assert.doesNotMatch(out.stdoutText, /reached/, "B's listener saw no connection");
+  });
+});
+
+test("SEC-36 and SEC-38: no opaque tunnel to a secret's host, no secret's host by address", async () => {
+  const secrets = { K: { hosts: ["api.example.test"], value: SECRET } };
+  await withSandbox({ allowNet: ["api.example.test", "203.0.113.5:9000"], secrets }, async (sandbox) => {
+    const plain = await sh(sandbox, `python3 - <<'EOF'
+import os, socket
+s = socket.create_connection(("api.example.test", 443), timeout=5)
+s.sendall(b"GET / HTTP/1.0\\r\\nAuthorization: " + os.environ["K"].encode() + b"\\r\\n\\r\\n")
+print(s.recv(4096).decode(errors="replace"))
+EOF`);
+    assert.match(plain.out, /403/);
+    assert.match((await record(sandbox, "api.example.test", 443)).reason, /not TLS on port 443/);
+    up.log.tcp.length = 0;
+    const py = await sh(sandbox, `python3 - <<'EOF'
+import socket, ssl
+s = socket.create_connection(("203.0.113.5", 9000), timeout=5)
+try:
+    ssl._create_unverified_context().wrap_socket(s, server_hostname="api.example.test")
+    print("handshake")
+except (OSError, ssl.SSLError) as e:
+    print("refused")
+EOF`);
+    assert.match(py.out, /refused/);
+    const rec = await record(sandbox, "203.0.113.5", 9000);
+    assert.equal(rec.decision, "deny");
+    assert.match(rec.reason, /secret's host, dialled by address/);
+  });
+});
+
+test("SEC-47: the egress CA key is the proxy user's alone and never inside", async () => {
+  const st = statSync(path.join(STATE_DIR, "egress-ca", "ca.key"));
+  assert.equal(st.mode & 0o777, 0o400);
+  const pw = spawnSync("id", ["-u", "airlock-proxy"], { encoding: "utf8" });
+  assert.equal(st.uid, Number(pw.stdout.trim()));
+  assert.equal(statSync(path.join(STATE_DIR, "egress-ca")).mode & 0o777, 0o700);
+  await withSandbox({}, async (sandbox) => {
+    const r = await sh(sandbox, "sudo find / -xdev \\( -name 'ca.key' -o -name '*.key' \\) 2>/dev/null | head; sudo grep -rlI 'PRIVATE KEY' /etc /usr/local /home /tmp 2>/dev/null | head; echo end");
+    assert.equal(r.out.trim(), "end");
   });
 });
