@@ -29,6 +29,7 @@ static void usage(FILE *f)
         fputs("usage: airlock COMMAND ...\n"
               "  create [--memory SIZE] [--timeout 10m] [--label k=v]... [--env K=V]...\n"
               "         [--allow-net HOST[:PORT]]... [--no-net] [--secret NAME=VALUE@HOST,...]...\n"
+              "         [--port N]                 (the URL of port N goes to stderr)\n"
               "                                  make a sandbox that lives until its timeout\n"
               "                                  (default 30m); prints its id\n"
               "  exec [-i] [-t] ID -- CMD [ARG...] run a command in a sandbox\n"
@@ -71,6 +72,7 @@ struct create_opts {
         json_t *labels;
         json_t *env;
         json_t *allow_net; /* NULL: the public internet */
+        uint64_t port;     /* exposed at creation, 0: none */
         json_t *secrets;
 };
 
@@ -107,7 +109,7 @@ static int parse_create(int argc, char **argv, struct create_opts *o, bool sessi
                 { "memory", required_argument, NULL, 'm' }, { "timeout", required_argument, NULL, 'T' },
                 { "label", required_argument, NULL, 'l' },  { "env", required_argument, NULL, 'e' },
                 { "allow-net", required_argument, NULL, 'a' }, { "no-net", no_argument, NULL, 'N' },
-                { "secret", required_argument, NULL, 's' },
+                { "secret", required_argument, NULL, 's' }, { "port", required_argument, NULL, 'p' },
                 { NULL, 0, NULL, 0 },
         };
         uint64_t bytes;
@@ -118,6 +120,7 @@ static int parse_create(int argc, char **argv, struct create_opts *o, bool sessi
         o->labels = json_object();
         o->env = json_object();
         o->allow_net = NULL;
+        o->port = 0;
         o->secrets = json_object();
         optind = 0;
         while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
@@ -152,6 +155,12 @@ static int parse_create(int argc, char **argv, struct create_opts *o, bool sessi
                                 o->allow_net = json_array();
                         if (c == 'a')
                                 json_array_append_new(o->allow_net, json_string(optarg));
+                        break;
+                case 'p':
+                        if (al_parse_uint(optarg, 1, 65535, &o->port) < 0) {
+                                fprintf(stderr, "airlock: --port: '%s' is not a port in 1..65535\n", optarg);
+                                return -EINVAL;
+                        }
                         break;
                 case 's':
                         if (parse_secret(optarg, o->secrets) < 0) {
@@ -337,6 +346,8 @@ static int run_command(struct cli_ws *ws, char **cmd, bool interactive, bool tty
 
 /* --- commands --------------------------------------------------------------- */
 
+static char *expose_port(struct cli_ws *ws, const struct cli_conf *conf, const char *id, uint64_t port);
+
 static int cmd_create(int argc, char **argv, const struct cli_conf *conf)
 {
         struct create_opts o;
@@ -347,6 +358,15 @@ static int cmd_create(int argc, char **argv, const struct cli_conf *conf)
         if (open_created(&ws, conf, &o) < 0)
                 return 1;
         printf("%s\n", ws.sandbox_id);
+        fflush(stdout);
+        if (o.port) { /* the id stays alone on stdout, for $(airlock create) */
+                char *url = expose_port(&ws, conf, ws.sandbox_id, o.port);
+                if (url)
+                        fprintf(stderr, "airlock: port %llu is at %s\n", (unsigned long long)o.port, url);
+                free(url);
+                cli_ws_close(&ws);
+                return url ? 0 : 1;
+        }
         cli_ws_close(&ws);
         return 0;
 }
@@ -517,12 +537,35 @@ static int cmd_ls(int argc, char **argv, const struct cli_conf *conf)
         return 0;
 }
 
-/* A domain from the REST call, bound to the port by exposeHttp: the SDK's
- * two steps. */
+/* A domain from the REST call, bound to the port by exposeHttp on an open
+ * connection: the SDK's two steps. Returns the URL (to free) or NULL. */
+static char *expose_port(struct cli_ws *ws, const struct cli_conf *conf, const char *id, uint64_t port)
+{
+        char path[128], *url = NULL;
+        json_t *body = NULL, *res;
+
+        snprintf(path, sizeof(path), "/api/v3/sandbox/%s/expose/http", id);
+        int status = cli_http(conf, "POST", path, "{}", &body);
+        const char *domain = json_string_value(json_object_get(body, "domain"));
+        if (status != 200 || !domain) {
+                fprintf(stderr, "airlock: expose: %s (HTTP %d)\n",
+                        json_string_value(json_object_get(body, "message")) ?: "failed", status);
+                json_decref(body);
+                return NULL;
+        }
+        res = cli_ws_call(ws, "exposeHttp", json_pack("{s:s,s:I}", "domain", domain, "port", (json_int_t)port));
+        if (!json_object_get(res, "ok"))
+                fprintf(stderr, "airlock: expose: %s\n", error_message(res));
+        else if (asprintf(&url, "https://%s", domain) < 0)
+                url = NULL;
+        json_decref(res);
+        json_decref(body);
+        return url;
+}
+
 static int cmd_expose(int argc, char **argv, const struct cli_conf *conf)
 {
         char path[128];
-        json_t *body = NULL, *res;
         uint64_t port;
         struct cli_ws ws;
 
@@ -530,30 +573,15 @@ static int cmd_expose(int argc, char **argv, const struct cli_conf *conf)
                 fprintf(stderr, "airlock: expose ID PORT (a port in 1..65535)\n");
                 return 2;
         }
-        snprintf(path, sizeof(path), "/api/v3/sandbox/%s/expose/http", argv[1]);
-        int status = cli_http(conf, "POST", path, "{}", &body);
-        const char *domain = json_string_value(json_object_get(body, "domain"));
-        if (status != 200 || !domain) {
-                fprintf(stderr, "airlock: expose: %s (HTTP %d)\n",
-                        json_string_value(json_object_get(body, "message")) ?: "failed", status);
-                json_decref(body);
-                return 1;
-        }
         snprintf(path, sizeof(path), "/api/v3/sandbox/%s/connect", argv[1]);
-        if (cli_ws_open(&ws, conf, path, NULL) < 0) {
-                json_decref(body);
+        if (cli_ws_open(&ws, conf, path, NULL) < 0)
                 return 1;
-        }
-        res = cli_ws_call(&ws, "exposeHttp", json_pack("{s:s,s:I}", "domain", domain, "port", (json_int_t)port));
-        int code = json_object_get(res, "ok") ? 0 : 1;
-        if (code)
-                fprintf(stderr, "airlock: expose: %s\n", error_message(res));
-        else
-                printf("https://%s\n", domain);
-        json_decref(res);
-        json_decref(body);
+        char *url = expose_port(&ws, conf, argv[1], port);
+        if (url)
+                printf("%s\n", url);
+        free(url);
         cli_ws_close(&ws);
-        return code;
+        return url ? 0 : 1;
 }
 
 /* The egress log: one line per connection the sandbox made. */

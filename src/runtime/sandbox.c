@@ -148,9 +148,12 @@ static int start_child(struct rt_sandbox *sb, int sync_fd, struct al_error *err)
          * that failed makes the door fail too: then its report wins. */
         struct al_error door_err = { 0 };
         int door_r = send_errno ? 0 : rt_netdoor_setup_parent(sb->pid, &sb->door, &door_err);
+        /* A child that died with our filter unread makes the first recv
+         * fail with ECONNRESET; its report is still queued behind that. */
+        int resets = 0;
         do
                 n = recv(sync_fd, &m, sizeof(m), 0);
-        while (n < 0 && errno == EINTR);
+        while (n < 0 && (errno == EINTR || (errno == ECONNRESET && resets++ < 1)));
         if (n == 0 && !send_errno) {
                 if (door_r < 0)
                         *err = door_err;

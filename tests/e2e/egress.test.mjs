@@ -4,7 +4,7 @@
 // an air-gapped site would do; everything else is refused.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import path from "node:path";
 import { readFileSync, statSync } from "node:fs";
 import { Sandbox } from "@deno/sandbox";
@@ -328,4 +328,28 @@ test("SEC-47: the egress CA key is the proxy user's alone and never inside", asy
     const r = await sh(sandbox, "sudo find / -xdev \\( -name 'ca.key' -o -name '*.key' \\) 2>/dev/null | head; sudo grep -rlI 'PRIVATE KEY' /etc /usr/local /home /tmp 2>/dev/null | head; echo end");
     assert.equal(r.out.trim(), "end");
   });
+});
+
+test("airlock create --allow-net --secret --port", async () => {
+  // asynchronous: the upstreams live in this process and must keep answering
+  const cli = (args, env = {}) => new Promise((resolve) => execFile(path.join(BUILD, "airlock"), args,
+    { env: { ...process.env, ...env }, encoding: "utf8" },
+    (e, stdout, stderr) => resolve({ status: e ? e.code : 0, stdout, stderr })));
+  const c = await cli(["create", "--timeout", "5m", "--allow-net", "api.example.test:443", "--secret", "TOKEN@api.example.test", "--port", "8000"],
+    { TOKEN: SECRET });
+  assert.equal(c.status, 0, c.stderr);
+  const id = c.stdout.trim();
+  assert.match(id, /^sbx_/);
+  assert.match(c.stderr, /port 8000 is at https:\/\/[a-z0-9-]+\.sandbox\.localhost:\d+/);
+  try {
+    up.log.https.length = 0;
+    const ok = await cli(["exec", id, "--", "sh", "-c", 'curl -s --max-time 10 https://api.example.test/echo-auth -H "Authorization: $TOKEN"']);
+    assert.match(ok.stdout, /you sent: \*+/, ok.stderr);
+    assert.equal(up.log.https.at(-1).headers.authorization, SECRET);
+    const bad = await cli(["exec", id, "--", "sh", "-c", "curl -sk --max-time 10 https://other.example.test/; echo rc=$?"]);
+    assert.doesNotMatch(bad.stdout, /rc=0/);
+    assert.equal((await cli(["create", "--secret", "NOPE"])).status, 2);
+  } finally {
+    await cli(["rm", id]);
+  }
 });
