@@ -970,6 +970,14 @@ void px_conn_on_accept(evutil_socket_t lfd, short what, void *arg)
 
         for (int i = 0; i < 64; i++) {
                 int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+                        /* out of descriptors: the listener stays readable, so
+                         * stop listening a moment instead of spinning */
+                        struct timeval tv = { 0, PX_ACCEPT_PAUSE_MS * 1000 };
+                        event_del(sb->accept_ev);
+                        evtimer_add(sb->accept_pause, &tv);
+                        return;
+                }
                 if (fd < 0)
                         return;
                 int one = 1;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "common/ctlmsg.h"
@@ -87,6 +88,8 @@ static void sandbox_free(struct px_sandbox *sb)
                 event_free(sb->accept_ev);
         if (sb->dns_ev)
                 event_free(sb->dns_ev);
+        if (sb->accept_pause)
+                event_free(sb->accept_pause);
         if (sb->listen_fd >= 0)
                 close(sb->listen_fd);
         if (sb->dns_fd >= 0)
@@ -152,6 +155,13 @@ static int secrets_from_json(struct px_sandbox *sb, json_t *list, struct al_erro
         return 0;
 }
 
+static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+        struct px_sandbox *sb = arg;
+
+        event_add(sb->accept_ev, NULL);
+}
+
 static int sandbox_add(json_t *m, const int *fds, size_t nfds, struct al_error *err)
 {
         const char *id = json_string_value(json_object_get(m, "id"));
@@ -177,7 +187,8 @@ static int sandbox_add(json_t *m, const int *fds, size_t nfds, struct al_error *
                 sb->accept_ev = event_new(px.base, sb->listen_fd, EV_READ | EV_PERSIST,
                                           px_conn_on_accept, sb);
                 sb->dns_ev = event_new(px.base, sb->dns_fd, EV_READ | EV_PERSIST, px_dns_on_query, sb);
-                if (!sb->accept_ev || !sb->dns_ev || event_add(sb->accept_ev, NULL) < 0 ||
+                sb->accept_pause = evtimer_new(px.base, on_accept_resume, sb);
+                if (!sb->accept_ev || !sb->dns_ev || !sb->accept_pause || event_add(sb->accept_ev, NULL) < 0 ||
                     event_add(sb->dns_ev, NULL) < 0)
                         r = al_error_setx(err, ENOMEM, "events");
         }
@@ -281,6 +292,13 @@ int main(int argc, char **argv)
         json_t *ready;
 
         signal(SIGPIPE, SIG_IGN);
+        /* Two descriptors per connection, up to PX_MAX_CONNS per sandbox:
+         * take every descriptor the hard limit allows. */
+        struct rlimit nofile;
+        if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+                nofile.rlim_cur = nofile.rlim_max;
+                (void)setrlimit(RLIMIT_NOFILE, &nofile);
+        }
         if (geteuid() == 0) {
                 fprintf(stderr, "airlock-proxy: refusing to run as root; airlockd starts it as its own user\n");
                 return 2;

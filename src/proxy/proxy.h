@@ -31,6 +31,7 @@
 #define PX_HIGH_WATER (1024u * 1024u) /* bytes queued toward one side before reading stops */
 #define PX_IO_CHUNK (256u * 1024u)   /* one read or write of a spliced connection */
 #define PX_SPLICE_ROUNDS 16          /* pipe fills per wake-up, so that one stream cannot starve the rest */
+#define PX_ACCEPT_PAUSE_MS 100
 #define PX_PEEK_MAX (16u * 1024u)     /* first bytes inspected for SNI / Host */
 #define PX_CONNECT_TIMEOUT_S 10
 #define PX_REFUSE_WAIT_MS 150         /* how long a refusal waits to see if the client speaks HTTP */
@@ -60,6 +61,7 @@ struct px_sandbox {
         size_t n_secrets;
         int listen_fd, dns_fd;
         struct event *accept_ev, *dns_ev;
+        struct event *accept_pause; /* re-arms accept_ev after EMFILE */
         struct px_names names;
         struct px_conn *conns;
         unsigned n_conns;

@@ -353,3 +353,63 @@ test("airlock create --allow-net --secret --port", async () => {
     await cli(["rm", id]);
   }
 });
+
+test("SEC-40: a sandbox that floods the door is capped; a neighbour's requests go on", async () => {
+  const rss = () => {
+    const pid = spawnSync("pgrep", ["-n", "-f", `airlock-proxy.*${up.ports.tcp}`], { encoding: "utf8" }).stdout.trim();
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]);
+  };
+  const timeB = async (b, n) => {
+    const r = await sh(b, `python3 - <<'EOF'
+import socket, time
+out = []
+for _ in range(${n}):
+    t = time.perf_counter()
+    s = socket.create_connection(("tcp.example.test", 7000), timeout=10); s.sendall(b"x"); s.recv(1); s.close()
+    out.append((time.perf_counter() - t) * 1000)
+out.sort(); print(out[len(out) // 2], out[int(len(out) * 0.99) - 1])
+EOF`);
+    const [median, p99] = r.out.trim().split(" ").map(Number);
+    return { median, p99 };
+  };
+  await withSandbox({ allowNet: ["tcp.example.test:7000"] }, async (b) => {
+    const idle = await timeB(b, 100);
+    const rssBefore = rss();
+    await withSandbox({ allowNet: ["tcp.example.test:7000"] }, async (a) => {
+      // A: 1500 connections held open (the cap is 1024), plus slowloris-style silence
+      const flood = await a.spawn("python3", { args: ["-c", `
+import socket, time
+held, refused = [], 0
+for _ in range(1500):
+    try:
+        s = socket.create_connection(("tcp.example.test", 7000), timeout=5); s.sendall(b"x")
+        if s.recv(1) == b"x": held.append(s)
+        else: refused += 1
+    except OSError:
+        refused += 1
+print(len(held), refused, flush=True)
+time.sleep(20)
+`], stdout: "piped", stderr: "piped" });
+      // wait until A holds what it can (its first line), then measure B meanwhile
+      const reader = flood.stdout.getReader();
+      let line = "";
+      while (!line.includes("\n")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        line += new TextDecoder().decode(value);
+      }
+      const busy = await timeB(b, 100);
+      const rssDuring = rss();
+      reader.releaseLock();
+      await flood.kill("SIGKILL").catch(() => {});
+      console.log(`SEC-40: B idle median ${idle.median.toFixed(2)} ms p99 ${idle.p99.toFixed(2)} ms; ` +
+        `during A's flood median ${busy.median.toFixed(2)} ms p99 ${busy.p99.toFixed(2)} ms; ` +
+        `proxy RSS ${rssBefore} -> ${rssDuring} KiB; A held/refused: ${line.trim()}`);
+      const [held, refused] = line.trim().split(" ").map(Number);
+      assert.ok(held <= 1024, `A held ${held} connections, over the cap`);
+      assert.ok(refused >= 1500 - 1024, `A was refused only ${refused} times`);
+      assert.ok(busy.p99 < Math.max(idle.p99 * 3, idle.p99 + 100), "B's p99 stays within bound");
+      assert.ok(rssDuring - rssBefore < 128 * 1024, "the proxy's memory stays bounded");
+    });
+  });
+});
