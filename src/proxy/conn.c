@@ -55,6 +55,7 @@ struct px_conn {
         char reason[200];
         uint16_t port, dial_port;
         bool from_override; /* the operator named this address: no range check */
+        bool switching;     /* draining the bufferevents before splicing */
         bool mitm, tls_seen, inspected, connected, down_eof, up_eof, freeing;
         const char *decision;
         uint64_t tx, rx;
@@ -499,8 +500,16 @@ static bool try_raw(struct px_conn *c)
         c->rx += evbuffer_get_length(uin);
         evbuffer_add_buffer(uout, din);
         evbuffer_add_buffer(dout, uin);
-        if (evbuffer_get_length(dout) || evbuffer_get_length(uout))
-                return true; /* on_write comes back when they are written */
+        if (evbuffer_get_length(dout) || evbuffer_get_length(uout)) {
+                /* read nothing more until both are written out: on_write
+                 * comes back when they are empty */
+                c->switching = true;
+                bufferevent_disable(c->down, EV_READ);
+                bufferevent_disable(c->up, EV_READ);
+                bufferevent_setwatermark(c->down, EV_WRITE, 0, 0);
+                bufferevent_setwatermark(c->up, EV_WRITE, 0, 0);
+                return true;
+        }
         c->raw = calloc(2, sizeof(*c->raw));
         if (!c->raw)
                 return false;
@@ -552,6 +561,14 @@ static void on_write(struct bufferevent *bev, void *arg)
 
         if (!from)
                 return;
+        if (c->switching) {
+                if (!try_raw(c)) { /* cannot splice after all: carry on as before */
+                        c->switching = false;
+                        bufferevent_enable(c->down, EV_READ);
+                        bufferevent_enable(c->up, EV_READ);
+                }
+                return;
+        }
         if (!(to_down ? c->up_eof : c->down_eof))
                 bufferevent_enable(from, EV_READ);
         else
