@@ -296,7 +296,10 @@ static void exec_child(const struct spawn_req *rq, int fds[3], int errpipe, bool
         }
         if (chdir(rq->cwd ? rq->cwd : rq->user.home) < 0)
                 goto fail;
-        execvpe(rq->argv[0], rq->argv, rq->envp);
+        /* execvpe() searches the caller's PATH (airlock-init has none of
+         * its own): search the command's, so /usr/local/bin works. */
+        environ = rq->envp;
+        execvp(rq->argv[0], rq->argv);
 fail:
         e = errno;
         if (write(errpipe, &e, sizeof(e)) < 0)

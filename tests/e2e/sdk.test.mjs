@@ -31,6 +31,14 @@ test("the SDK README example", async () => {
   await sandbox.close();
 });
 
+test("spawn finds commands on the command's own PATH (/usr/local/bin)", async () => {
+  await withSandbox({}, async (sandbox) => {
+    const r = await sandbox.spawn("deno", { args: ["--version"], stdout: "piped", stderr: "piped" }).then((c) => c.output());
+    assert.equal(r.status.code, 0, r.stderrText);
+    assert.match(r.stdoutText, /^deno \d/);
+  });
+});
+
 test("sh: text, json, exit codes and SandboxCommandError", async () => {
   await withSandbox({}, async (sandbox) => {
     assert.equal((await sandbox.sh`echo ${"a b"} ${"c'd"}`.text()).trim(), "a b c'd");
