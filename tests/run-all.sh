@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 echo "== static checks"
 tests/lint-privileged.sh
 lint=$?
+tests/lint-cloexec.sh || lint=1
 
 echo "== unit tests (cmocka)"
 meson test -C "$build" --suite unit --print-errorlogs

@@ -29,7 +29,7 @@
 #define PX_SYNTH_NET 0xC6120000u      /* 198.18.0.0/15: never a real destination */
 #define PX_MAX_CONNS 1024             /* open connections per sandbox */
 #define PX_HIGH_WATER (1024u * 1024u) /* bytes queued toward one side before reading stops */
-#define PX_IO_CHUNK (256u * 1024u)   /* one read or write of a spliced connection */
+#define PX_IO_CHUNK (1024u * 1024u)   /* one read or write of a spliced connection */
 #define PX_SPLICE_ROUNDS 16          /* pipe fills per wake-up, so that one stream cannot starve the rest */
 #define PX_ACCEPT_PAUSE_MS 100
 #define PX_PEEK_MAX (16u * 1024u)     /* first bytes inspected for SNI / Host */
