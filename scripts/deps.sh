@@ -10,7 +10,7 @@ packages=(
         libevent-dev libssl-dev libmnl-dev libnftables-dev nftables
         libsqlite3-dev libssh-dev libwslay-dev libhttp-parser-dev
         mmdebstrap e2fsprogs bubblewrap util-linux iproute2 procps
-        ca-certificates openssl
+        ca-certificates openssl openssh-client
 )
 # Node.js may come from elsewhere than Debian (it bundles npm then): only ask
 # Debian for it when there is none.

@@ -20,6 +20,7 @@ void airlockd_usage(FILE *f)
               "        [--net-override NAME[:PORT]=ADDR[:PORT]]... resolve NAME to ADDR for sandboxes\n"
               "        [--net-allow-addr CIDR]...  let sandboxes reach this private/loopback range\n"
               "        [--upstream-ca FILE]        extra CAs the egress proxy trusts upstream\n"
+              "        [--ssh-listen ADDR:PORT]    the SSH gateway (exposeSsh; default 127.0.0.1:2222)\n"
               "                                  (see docs/network.md)\n"
               "  run [OPTIONS] -- CMD [ARG...]   run CMD in a new sandbox, then remove it\n"
               "  image build [NAME]              build an image (default: \"default\")\n"

@@ -16,6 +16,7 @@
 
 #include "airlockd.h"
 #include "api/server.h"
+#include "api/ssh.h"
 #include "common/cleanup.h"
 #include "common/parse.h"
 #include "net/policy.h"
@@ -113,6 +114,7 @@ static const struct option serve_options[] = {
         { "net-allow-addr", required_argument, NULL, 'A' },
         { "net-override", required_argument, NULL, 'O' },
         { "upstream-ca", required_argument, NULL, 'U' },
+        { "ssh-listen", required_argument, NULL, 'S' },
         { NULL, 0, NULL, 0 },
 };
 
@@ -125,6 +127,7 @@ int airlockd_serve(int argc, char **argv, const char *state_dir)
         struct api_server *srv = NULL;
         char token[128], init_path[PATH_MAX], expose_host[AIRLOCKD_EXPOSE_HOST_MAX + 1];
         bool fresh = false;
+        const char *ssh_listen = NULL;
         struct egress_config ecfg = { .image = "default" };
         int c;
 
@@ -170,6 +173,9 @@ int airlockd_serve(int argc, char **argv, const char *state_dir)
                         }
                         cfg.max_sandboxes = (unsigned)n;
                         break;
+                case 'S':
+                        ssh_listen = optarg;
+                        break;
                 case 'A':
                 case 'O':
                 case 'U':
@@ -196,6 +202,13 @@ int airlockd_serve(int argc, char **argv, const char *state_dir)
                 fprintf(stderr, "airlockd: %s\n", err.msg[0] ? err.msg : "cannot start the event loop");
                 return 1;
         }
+        /* The default port may be taken (another airlockd): then no SSH, said once.
+         * A port the operator chose must work. */
+        if (api_ssh_start(base, ssh_listen ? ssh_listen : API_SSH_DEFAULT_LISTEN, cfg.state_dir, &err) < 0) {
+                fprintf(stderr, "airlockd: %s%s\n", err.msg, ssh_listen ? "" : " (exposeSsh is off; see --ssh-listen)");
+                if (ssh_listen)
+                        return 1;
+        }
         struct event *ev_term = evsignal_new(base, SIGTERM, on_stop, base);
         struct event *ev_int = evsignal_new(base, SIGINT, on_stop, base);
         struct event *ev_chld = evsignal_new(base, SIGCHLD, on_child, NULL);
@@ -213,6 +226,7 @@ int airlockd_serve(int argc, char **argv, const char *state_dir)
         event_base_dispatch(base);
         /* Sandboxes being freed from an earlier turn finish first, then the rest. */
         event_base_loop(base, EVLOOP_NONBLOCK);
+        api_ssh_stop();
         sbx_kill_all();
         event_base_loop(base, EVLOOP_NONBLOCK); /* flush the close frames */
         api_server_stop(srv);

@@ -18,6 +18,7 @@
 
 #include "common/limits.h"
 #include "net/cert.h"
+#include "sandbox/deno.h"
 #include "sandbox/live.h"
 #include "ingress.h"
 
@@ -626,18 +627,21 @@ static json_t *rpc_error(const char *cls, const char *code, const char *fmt, ...
 json_t *api_ingress_expose(struct api_ingress *ing, struct sbx *s, json_t *params)
 {
         const char *domain = json_string_value(json_object_get(params, "domain"));
-        json_t *port = json_object_get(params, "port");
+        json_t *port = json_object_get(params, "port"), *pid = json_object_get(params, "pid");
+        int pid_port = -ENOENT;
         char label[API_INGRESS_LABEL_MAX + 1], shown[ING_MAX_DOMAIN];
         struct ing_sbx *is = NULL;
         struct ing_domain *d;
 
         if (!domain)
                 return rpc_error("TypeError", "EINVAL", "exposeHttp: domain must be a string");
-        if (!port && json_object_get(params, "pid"))
-                return rpc_error("NotSupported", "ENOSYS",
-                                 "exposeHttp with a pid (a Deno process's server) is not supported by Airlock yet: "
-                                 "expose its port instead");
-        if (!json_is_integer(port) || json_integer_value(port) < 1 || json_integer_value(port) > 65535)
+        /* A Deno process's server: the port its denoHttpWait saw it listen on. */
+        if (!port && json_is_integer(pid) && (pid_port = deno_http_port(s, json_integer_value(pid))) < 0)
+                return rpc_error("NotFound", "ENOENT",
+                                 "exposeHttp: process %lld serves no HTTP (yet): await its httpReady first",
+                                 (long long)json_integer_value(pid));
+        json_int_t pv = pid_port > 0 ? pid_port : json_is_integer(port) ? json_integer_value(port) : 0;
+        if (pv < 1 || pv > 65535)
                 return rpc_error("TypeError", "EINVAL", "exposeHttp: port must be an integer in 1..65535");
         escape(shown, sizeof(shown), domain);
         d = api_ingress_label(domain, ing->host, label) > 0 ? find_domain(ing, label, &is) : NULL;
@@ -646,7 +650,7 @@ json_t *api_ingress_expose(struct api_ingress *ing, struct sbx *s, json_t *param
                                  "exposeHttp: %s was not handed out for sandbox %s "
                                  "(POST /api/v3/sandbox/%s/expose/http gives a domain)",
                                  shown, sbx_id(s), sbx_id(s));
-        d->port = (uint16_t)json_integer_value(port);
+        d->port = (uint16_t)pv;
         fprintf(stderr, "level=info component=ingress sandbox=%s domain=%s.%s port=%u msg=\"exposed\"\n", is->id,
                 d->label, ing->base_name, d->port);
         return json_pack("{s:n}", "ok");

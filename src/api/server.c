@@ -27,6 +27,7 @@
 #include "ingress.h"
 #include "rpc.h"
 #include "server.h"
+#include "ssh.h"
 
 #define API_MAX_WS_MSG (100ull * 1024 * 1024) /* the SDK's own limit */
 #define API_WS_LOW_WATER (256u * 1024u)
@@ -468,6 +469,7 @@ static void route_sandbox(struct conn *c, const char *id, const char *rest)
 {
         struct sbx *s = sbx_find(id);
         enum http_method m = c->req.parser.method;
+        json_t *ssh;
 
         if (!s) {
                 send_error(c, 404, "Not Found", "SANDBOX_NOT_FOUND", "no such sandbox");
@@ -488,6 +490,8 @@ static void route_sandbox(struct conn *c, const char *id, const char *rest)
                 send_json_response(c, 200, "OK", sbx_netlog(s), NULL);
         } else if (strcmp(rest, "/expose/http") == 0 && m == HTTP_POST) {
                 route_expose_http(c, s);
+        } else if (strcmp(rest, "/expose/ssh") == 0 && m == HTTP_POST && (ssh = api_ssh_expose(s))) {
+                send_json_response(c, 200, "OK", ssh, NULL);
         } else if (strncmp(rest, "/expose/", 8) == 0 && m == HTTP_POST) {
                 send_error(c, 501, "Not Implemented", "NOT_SUPPORTED",
                            "exposing ports and SSH is not supported by Airlock yet");

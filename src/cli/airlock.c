@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "ssh.h"
 #include "common/b64.h"
 #include "common/buf.h"
 #include "common/limits.h"
@@ -40,6 +41,7 @@ static void usage(FILE *f)
               "                                  (printed); it lives as long as the sandbox\n"
               "  netlog [--json] ID              the sandbox's egress log: every connection,\n"
               "                                  allowed or refused, and why\n"
+              "  ssh ID [-- CMD [ARG...]]        a shell (or CMD) in the sandbox over its SSH gateway\n"
               "  run [create options] -- CMD     a sandbox for one command, removed after it\n"
               "  env                             print the exports for the SDK\n"
               "The server and token come from DENO_SANDBOX_ENDPOINT and DENO_DEPLOY_TOKEN, else\n"
@@ -688,6 +690,8 @@ int main(int argc, char **argv)
                 return cmd_expose(argc, argv, &conf);
         if (!strcmp(cmd, "netlog"))
                 return cmd_netlog(argc, argv, &conf);
+        if (!strcmp(cmd, "ssh"))
+                return cli_cmd_ssh(argc, argv, &conf);
         fprintf(stderr, "airlock: unknown command '%s' (see airlock --help)\n", cmd);
         return 2;
 }

@@ -68,3 +68,18 @@
 #define AL_FETCH_CHUNK (64u * 1024u)            /* response body bytes per stream message */
 #define AL_FETCH_HIGH_WATER (1024u * 1024u)     /* stop reading the upstream while the client has this much queued */
 #define AL_FETCH_MAX_METHOD 32                  /* an HTTP method name */
+
+/* The Deno methods (src/sandbox/deno.c). */
+#define AL_MAX_DENO_REPLS 64                    /* live REPLs per sandbox */
+#define AL_MAX_DENO_PENDING 256                 /* evals and calls queued on one REPL */
+#define AL_MAX_DENO_WAITS 256                   /* denoHttpWait calls pending per sandbox */
+#define AL_MAX_DENO_REQUEST (64u * 1024u * 1024u) /* a REPL's requests not yet taken by the process */
+#define AL_MAX_DENO_REPLY (64u * 1024u * 1024u) /* one reply line from the REPL harness */
+
+/* The SSH gateway (src/api/ssh.c). */
+#define AL_SSH_MAX_CONNS 256                    /* connections at once */
+#define AL_SSH_MAX_CHANNELS 8                   /* session channels per connection */
+#define AL_SSH_MAX_USERS 4096                   /* exposed sandboxes remembered */
+#define AL_SSH_MAX_AUTH_TRIES 6                 /* authentication requests per connection */
+#define AL_SSH_AUTH_TIMEOUT_S 30                /* from accept to authenticated */
+#define AL_SSH_MAX_STDIN (1u << 20)             /* client input buffered toward one process */

@@ -75,6 +75,11 @@ const char *init_home(void);
 int init_walk(json_t *params, json_t **ret);
 int init_expand_glob(json_t *params, json_t **ret);
 
+/* deno.c: the control channel (fds 3 and 4) and listening ports */
+int init_ctl_open(struct init_state *st, uint32_t id, int child[2], struct init_proc **ret);
+int init_ctl_child(const int child[2], uid_t uid, gid_t gid);
+json_t *init_listening_ports(struct init_state *st, json_t *params);
+
 /* main.c */
 int64_t init_now_ms(void);
 void init_send(struct init_state *st, uint16_t type, uint32_t id, const void *p, size_t n);

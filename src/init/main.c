@@ -174,7 +174,10 @@ static void on_call(struct init_state *st, const struct al_frame *f)
                 init_send_error(st, f->id, EINVAL, "bad call: %s", req ? "no method" : jerr.text);
                 return;
         }
-        reply = init_fs_call(st, method, json_object_get(req, "params"));
+        if (strcmp(method, "listeningPorts") == 0)
+                reply = init_listening_ports(st, json_object_get(req, "params"));
+        else
+                reply = init_fs_call(st, method, json_object_get(req, "params"));
         send_reply(st, f->id, reply);
         json_decref(reply);
         json_decref(req);

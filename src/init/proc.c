@@ -29,6 +29,7 @@ struct spawn_req {
         bool tty, use_stdin, main;
         bool null_stdout, null_stderr;
         unsigned short rows, cols;
+        uint32_t ctl; /* a control channel under this id (deno.c), or 0 */
 };
 
 struct init_proc *init_proc_find(struct init_state *st, uint32_t id)
@@ -270,11 +271,12 @@ static int parse_request(struct init_state *st, const uint8_t *json, size_t len,
         rq->null_stderr = !strcmp(json_string_value(json_object_get(root, "stderr")) ?: "", "null");
         rq->rows = (unsigned short)json_integer_value(json_object_get(root, "rows"));
         rq->cols = (unsigned short)json_integer_value(json_object_get(root, "cols"));
+        rq->ctl = (uint32_t)json_integer_value(json_object_get(root, "ctl"));
         return env_complete(rq);
 }
 
 /* In the forked child: become the user, wire stdio, exec. Never returns. */
-static void exec_child(const struct spawn_req *rq, int fds[3], int errpipe, bool strict)
+static void exec_child(const struct spawn_req *rq, int fds[3], const int ctl[2], int errpipe, bool strict)
 {
         sigset_t none;
         int e;
@@ -288,6 +290,8 @@ static void exec_child(const struct spawn_req *rq, int fds[3], int errpipe, bool
                 if (dup2(fds[i], i) < 0)
                         goto fail;
         if (rq->tty && ioctl(0, TIOCSCTTY, 0) < 0)
+                goto fail;
+        if (ctl[0] >= 0 && init_ctl_child(ctl, rq->user.uid, rq->user.gid) < 0)
                 goto fail;
         if (!strict) {
                 if (setgroups(1, &rq->user.gid) < 0 || setresgid(rq->user.gid, rq->user.gid, rq->user.gid) < 0 ||
@@ -379,21 +383,40 @@ static void close_child_ends(int fds[3])
 static int start(struct init_state *st, struct init_proc *p, const struct spawn_req *rq,
                  char *why, size_t whylen)
 {
-        int fds[3] = { -1, -1, -1 }, ep[2], e = 0;
+        int fds[3] = { -1, -1, -1 }, ep[2], e = 0, ctl[2] = { -1, -1 };
+        struct init_proc *q = NULL;
         pid_t pid;
         ssize_t n;
         int r = make_stdio(rq, p, fds);
 
-        if (r < 0 || pipe2(ep, O_CLOEXEC) < 0) {
-                snprintf(why, whylen, "set up stdio: %s", strerror(r < 0 ? -r : errno));
+        if (r >= 0 && rq->ctl && (r = init_ctl_open(st, rq->ctl, ctl, &q)) < 0) {
+                snprintf(why, whylen, "control channel: %s", strerror(-r));
                 close_child_ends(fds);
-                return r < 0 ? r : -errno;
+                return r;
+        }
+        if (r < 0 || pipe2(ep, O_CLOEXEC) < 0) {
+                int e2 = r < 0 ? -r : errno;
+                snprintf(why, whylen, "set up stdio: %s", strerror(e2));
+                close_child_ends(fds);
+                if (q) {
+                        close(ctl[0]);
+                        close(ctl[1]);
+                        init_proc_release(q);
+                }
+                return -e2;
         }
         pid = fork();
         if (pid == 0)
-                exec_child(rq, fds, ep[1], st->strict);
+                exec_child(rq, fds, ctl, ep[1], st->strict);
         close(ep[1]);
         close_child_ends(fds);
+        for (int i = 0; i < 2; i++)
+                if (ctl[i] >= 0)
+                        close(ctl[i]);
+        if (q && pid > 0)
+                q->pid = pid; /* reaped and reported with it */
+        else if (q)
+                init_proc_release(q);
         if (pid < 0) {
                 close(ep[0]);
                 snprintf(why, whylen, "fork: %s", strerror(errno));

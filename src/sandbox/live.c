@@ -14,6 +14,7 @@
 #include "common/chan.h"
 #include "common/errno_class.h"
 #include "live.h"
+#include "deno.h"
 #include "egress.h"
 #include "fetch.h"
 
@@ -55,6 +56,9 @@ struct proc {
         int64_t stdin_stream; /* client stream id, -1 = none */
         uint32_t kind, value;
         uint64_t oom_before;
+        json_t *result_extra; /* keys added to the spawn's result (deno.c) */
+        const struct sbx_proc_sink *sink; /* driven by another module (ssh), not a peer */
+        void *sink_arg;
         struct waiter waiters[SBX_MAX_WAITERS];
         int n_waiters;
 };
@@ -67,6 +71,8 @@ struct call {
         struct sbx_peer *peer;
         json_t *rpc_id;
         int64_t abort_id; /* the client's abortId, or -1 */
+        void (*done)(struct sbx *s, uint64_t arg, json_t *reply); /* sbx_call: reply or NULL */
+        uint64_t done_arg;
 };
 
 struct handle {
@@ -279,6 +285,7 @@ int sbx_set_stop_at(struct sbx *s, int64_t stop_at_ms)
 static void free_proc(struct proc *pr)
 {
         json_decref(pr->spawn_rpc);
+        json_decref(pr->result_extra);
         for (int i = 0; i < pr->n_waiters; i++)
                 json_decref(pr->waiters[i].rpc_id);
         memset(pr, 0, sizeof(*pr));
@@ -304,6 +311,7 @@ static void sbx_free_now(struct sbx *s, bool async)
 {
         unlink_sbx(s);
         fetch_sbx_gone(s);
+        deno_sbx_gone(s);
         egress_del(s->id); /* the proxy closes the door before the sandbox goes */
         json_decref(s->netlog);
         for (int i = 0; i < SBX_MAX_PROCS; i++)
@@ -405,6 +413,7 @@ void sbx_detach(struct sbx *s, struct sbx_peer *p)
                         continue;
                 if (pr->owner == p) {
                         pr->owner = NULL;
+                        pr->sink_arg = NULL; /* a released sink process: output dropped, slot freed at exit */
                         if (pr->held_ack) {
                                 uint8_t b[4];
                                 al_put_u32(b, pr->held_ack);
@@ -431,6 +440,7 @@ void sbx_detach(struct sbx *s, struct sbx_peer *p)
                 if (s->in[i].used && s->in[i].peer == p)
                         in_free(&s->in[i]);
         fetch_peer_gone(s, p);
+        deno_peer_gone(s, p);
         if (p == s->primary) {
                 s->primary = NULL;
                 if (s->stop_at_ms == 0) /* a session sandbox ends with its creator */
@@ -477,12 +487,18 @@ static void on_exit_frame(struct sbx *s, struct proc *pr, const struct al_frame 
                 return;
         pr->kind = al_get_u32(f->payload);
         pr->value = al_get_u32(f->payload + 4);
-        if (!pr->started) { /* the spawn failed; its error went out already */
+        if (!pr->started || pr->sink) { /* a failed spawn's error went out already */
+                if (pr->started && pr->sink && pr->sink_arg) {
+                        bool sig = pr->kind == AL_EXIT_SIGNAL;
+                        pr->sink->on_exit(pr->sink_arg, sig ? 128 + (int)(pr->value & 0x7f) : (int)(pr->value & 0xff),
+                                          sig ? (int)(pr->value & 0x7f) : 0);
+                }
                 free_proc(pr);
                 return;
         }
         pr->exited = true;
         end_streams(pr);
+        deno_proc_exited(s, pr->pid);
         for (int i = 0; i < pr->n_waiters; i++) {
                 reply_ok(pr->waiters[i].peer, pr->waiters[i].rpc_id, wait_result(s, pr));
                 json_decref(pr->waiters[i].rpc_id);
@@ -496,10 +512,15 @@ static void on_started(struct sbx *s, struct proc *pr, const struct al_frame *f)
                 return;
         pr->started = true;
         pr->pid = al_get_u32(f->payload);
-        reply_ok(pr->owner, pr->spawn_rpc,
-                 json_pack("{s:I,s:o,s:o}", "pid", (json_int_t)pr->pid, "stdoutStreamId",
-                           pr->out_stream ? json_integer(pr->out_stream) : json_null(), "stderrStreamId",
-                           pr->err_stream ? json_integer(pr->err_stream) : json_null()));
+        if (pr->sink)
+                return;
+        json_t *res = json_pack("{s:I,s:o,s:o}", "pid", (json_int_t)pr->pid, "stdoutStreamId",
+                                pr->out_stream ? json_integer(pr->out_stream) : json_null(), "stderrStreamId",
+                                pr->err_stream ? json_integer(pr->err_stream) : json_null());
+        if (pr->result_extra)
+                json_object_update(res, pr->result_extra);
+        deno_proc_started(s, pr->chan_id, pr->pid);
+        reply_ok(pr->owner, pr->spawn_rpc, res);
         json_decref(pr->spawn_rpc);
         pr->spawn_rpc = NULL;
         int64_t ids[2] = { pr->out_stream, pr->err_stream };
@@ -515,6 +536,12 @@ static void on_output(struct sbx *s, struct proc *pr, const struct al_frame *f)
         int64_t sid = f->type == AL_MSG_STDOUT ? pr->out_stream : pr->err_stream;
         uint8_t b[4];
 
+        if (pr->sink && pr->sink_arg) { /* it acknowledges with sbx_proc_ack once the bytes went on */
+                pr->sink->on_output(pr->sink_arg, f->type == AL_MSG_STDERR, f->payload, f->len);
+                return;
+        }
+
+        deno_proc_output(s, pr->chan_id, f->type == AL_MSG_STDERR, f->payload, f->len);
         if (sid && pr->owner) {
                 size_t n;
                 char *data = al_b64_encode(f->payload, f->len, &n);
@@ -550,11 +577,21 @@ static void on_error_frame(struct sbx *s, const struct al_frame *f)
         msg[n] = '\0';
         if (code <= 0 || code > 4095)
                 code = EIO;
-        if (pr && !pr->started && pr->spawn_rpc) {
+        if (pr && !pr->started && pr->sink) {
+                void *arg = pr->sink_arg;
+                pr->sink_arg = NULL; /* released: the exit that may follow frees the slot */
+                if (arg)
+                        pr->sink->on_failed(arg, code, msg);
+        } else if (pr && !pr->started && pr->spawn_rpc) {
                 reply_err(pr->owner, pr->spawn_rpc, code, "%s", msg);
                 json_decref(pr->spawn_rpc);
                 pr->spawn_rpc = NULL;
                 pr->owner = NULL;
+        } else if (c && c->done) {
+                void (*done)(struct sbx *, uint64_t, json_t *) = c->done;
+                uint64_t arg = c->done_arg;
+                memset(c, 0, sizeof(*c));
+                done(s, arg, NULL);
         } else if (c) {
                 reply_err(c->peer, c->rpc_id, code, "%s", msg);
                 json_decref(c->rpc_id);
@@ -613,6 +650,14 @@ static void on_reply(struct sbx *s, const struct al_frame *f)
                 json_decref(v);
                 return;
         }
+        if (c->done) {
+                void (*done)(struct sbx *, uint64_t, json_t *) = c->done;
+                uint64_t arg = c->done_arg;
+                memset(c, 0, sizeof(*c));
+                done(s, arg, json_is_object(v) ? json_object_get(v, "ok") : NULL);
+                json_decref(v);
+                return;
+        }
         if (!json_is_object(v) || (!json_object_get(v, "ok") && !json_object_get(v, "error"))) {
                 json_decref(v);
                 reply_err(c->peer, c->rpc_id, EPROTO, "malformed reply from the sandbox");
@@ -658,6 +703,8 @@ static void on_frame(struct sbx *s, const struct al_frame *f)
                 if (pr && f->len == 4) {
                         uint64_t c = (uint64_t)pr->stdin_credit + al_get_u32(f->payload);
                         pr->stdin_credit = c > AL_CHAN_WINDOW ? AL_CHAN_WINDOW : (uint32_t)c;
+                        if (pr->sink && pr->sink_arg)
+                                pr->sink->on_stdin_credit(pr->sink_arg);
                         pump_stdin(s, pr);
                 }
                 break;
@@ -885,6 +932,13 @@ static bool is_null_stdio(json_t *params, const char *key)
 
 static void m_spawn(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *params)
 {
+        uint32_t chan;
+        sbx_spawn(s, p, id, params, NULL, NULL, &chan);
+}
+
+int sbx_spawn(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *params, json_t *req_extra,
+              json_t *result_extra, uint32_t *ret_chan)
+{
         struct proc *pr = NULL;
         json_t *req;
         struct rt_stats st = { 0 };
@@ -892,14 +946,14 @@ static void m_spawn(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *param
 
         if (!json_is_string(json_object_get(params, "command"))) {
                 reply_err(p, id, EINVAL, "spawn: command must be a string");
-                return;
+                return -EINVAL;
         }
         for (int i = 0; i < SBX_MAX_PROCS && !pr; i++)
                 if (!s->procs[i].used)
                         pr = &s->procs[i];
         if (!pr) {
                 reply_err(p, id, EAGAIN, "too many processes in this sandbox (%d)", SBX_MAX_PROCS);
-                return;
+                return -EAGAIN;
         }
         (void)rt_sandbox_stats(s->rt, &st);
         *pr = (struct proc){ .used = true, .chan_id = next_id(s), .owner = p, .spawn_rpc = json_incref(id),
@@ -918,8 +972,11 @@ static void m_spawn(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *param
         if (!req) {
                 reply_err(p, id, EINVAL, "spawn: bad parameters");
                 free_proc(pr);
-                return;
+                return -EINVAL;
         }
+        if (req_extra)
+                json_object_update(req, req_extra);
+        pr->result_extra = json_incref(result_extra);
         chan_send_json(s, AL_MSG_SPAWN, 0, pr->chan_id, req);
         json_decref(req);
         if (pr->stdin_stream >= 0) {
@@ -928,6 +985,8 @@ static void m_spawn(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *param
                         in->proc = pr->chan_id;
                 pump_stdin(s, pr);
         }
+        *ret_chan = pr->chan_id;
+        return 0;
 }
 
 static void m_process_wait(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *params)
@@ -1221,8 +1280,164 @@ void sbx_rpc(struct sbx *s, struct sbx_peer *p, json_t *id, const char *method, 
         for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
                 if (strcmp(method, forwarded[i]) == 0)
                         return forward_call(s, p, id, method, params);
+        if (deno_rpc(s, p, id, method, params))
+                return;
         p->send(p, sbx_rpc_result(id, json_pack("{s:o}", "error",
                                                  sbx_error_object("NotSupported",
                                                                   "this method is not supported by Airlock yet",
                                                                   "ENOSYS"))));
+}
+
+/* --- processes driven by another module (the SSH gateway) ---------------- */
+
+/* A free process slot of a sandbox that is not going away. */
+static int proc_slot(struct sbx *s, struct proc **ret)
+{
+        if (s->dying)
+                return -ESRCH;
+        for (int i = 0; i < SBX_MAX_PROCS; i++)
+                if (!s->procs[i].used) {
+                        *ret = &s->procs[i];
+                        return 0;
+                }
+        return -EAGAIN;
+}
+
+int sbx_proc_spawn(struct sbx *s, struct sbx_peer *owner, json_t *req, const struct sbx_proc_sink *sink,
+                   void *arg, uint32_t *ret_id)
+{
+        struct proc *pr;
+        int r = proc_slot(s, &pr);
+
+        if (r < 0)
+                return r;
+        *pr = (struct proc){ .used = true, .chan_id = next_id(s), .owner = owner, .sink = sink, .sink_arg = arg,
+                             .stdin_credit = AL_CHAN_WINDOW, .stdin_stream = -1 };
+        chan_send_json(s, AL_MSG_SPAWN, 0, pr->chan_id, req);
+        *ret_id = pr->chan_id;
+        return 0;
+}
+
+size_t sbx_proc_write(struct sbx *s, uint32_t id, const uint8_t *p, size_t n)
+{
+        struct proc *pr = proc_by_chan(s, id);
+        size_t done = 0;
+
+        if (!pr || !pr->sink_arg || s->dying)
+                return 0;
+        if (n == 0) { /* end of input */
+                chan_send(s, AL_MSG_STDIN, id, NULL, 0);
+                return 0;
+        }
+        while (done < n && pr->stdin_credit) {
+                size_t k = n - done;
+                if (k > AL_CHAN_DATA_CHUNK)
+                        k = AL_CHAN_DATA_CHUNK;
+                if (k > pr->stdin_credit)
+                        k = pr->stdin_credit;
+                chan_send(s, AL_MSG_STDIN, id, p + done, k);
+                pr->stdin_credit -= (uint32_t)k;
+                done += k;
+        }
+        return done;
+}
+
+void sbx_proc_ack(struct sbx *s, uint32_t id, uint32_t n)
+{
+        uint8_t b[4];
+
+        if (s->dying || !proc_by_chan(s, id))
+                return;
+        al_put_u32(b, n);
+        chan_send(s, AL_MSG_ACK, id, b, 4);
+}
+
+void sbx_proc_resize(struct sbx *s, uint32_t id, unsigned rows, unsigned cols)
+{
+        uint8_t b[4];
+
+        if (s->dying || !proc_by_chan(s, id))
+                return;
+        al_put_u16(b, (uint16_t)rows);
+        al_put_u16(b + 2, (uint16_t)cols);
+        chan_send(s, AL_MSG_RESIZE, id, b, 4);
+}
+
+void sbx_proc_signal(struct sbx *s, uint32_t id, int sig)
+{
+        uint8_t b[4];
+
+        if (s->dying || !proc_by_chan(s, id))
+                return;
+        al_put_u32(b, (uint32_t)sig);
+        chan_send(s, AL_MSG_SIGNAL, id, b, 4);
+}
+
+/* The sink is going: nothing more is delivered to it; the process is hung
+ * up (as a terminal's end does) and its output dropped until it exits. */
+void sbx_proc_release(struct sbx *s, uint32_t id)
+{
+        struct proc *pr = proc_by_chan(s, id);
+
+        if (!pr || s->dying)
+                return;
+        sbx_proc_signal(s, id, SIGHUP);
+        sbx_proc_ack(s, id, AL_CHAN_WINDOW);
+        pr->sink_arg = NULL;
+        pr->owner = NULL;
+}
+
+/* --- hooks for the Deno methods (deno.c) ---------------------------------- */
+
+/* A call to airlock-init whose reply goes to done() instead of a peer
+ * (NULL if it failed). arg identifies the caller's state, which may be gone
+ * by then: done() looks it up rather than trusting a pointer. */
+int sbx_call(struct sbx *s, const char *method, json_t *params,
+             void (*done)(struct sbx *s, uint64_t arg, json_t *reply), uint64_t arg)
+{
+        struct call *c = NULL;
+        json_t *msg;
+
+        if (s->dying)
+                return -ESRCH;
+        for (int i = 0; i < SBX_MAX_CALLS && !c; i++)
+                if (!s->calls[i].used)
+                        c = &s->calls[i];
+        if (!c)
+                return -EAGAIN;
+        *c = (struct call){ .used = true, .chan_id = next_id(s), .abort_id = -1, .done = done, .done_arg = arg };
+        msg = json_pack("{s:s,s:O}", "method", method, "params", params);
+        chan_send_json(s, AL_MSG_CALL, AL_MSG_CALL_PART, c->chan_id, msg);
+        json_decref(msg);
+        return 0;
+}
+
+/* A channel airlock-init opened beside a process (its "ctl" id), driven
+ * through a sink like sbx_proc_spawn's: nothing is spawned for it. */
+int sbx_proc_adopt(struct sbx *s, struct sbx_peer *owner, uint32_t id, const struct sbx_proc_sink *sink,
+                   void *arg)
+{
+        struct proc *pr;
+        int r = proc_slot(s, &pr);
+
+        if (r < 0)
+                return r;
+        *pr = (struct proc){ .used = true, .started = true, .chan_id = id, .owner = owner, .sink = sink,
+                             .sink_arg = arg, .stdin_credit = AL_CHAN_WINDOW, .stdin_stream = -1 };
+        return 0;
+}
+
+uint32_t sbx_chan_id_new(struct sbx *s)
+{
+        return next_id(s);
+}
+
+/* 1 running, 0 exited, -ENOENT unknown (a process the client can see). */
+int sbx_proc_state(struct sbx *s, int64_t pid)
+{
+        struct proc *pr = pid > 0 ? proc_by_pid(s, pid) : NULL;
+
+        if (!pr || pr->sink)
+                return -ENOENT;
+        return pr->exited ? 0 : 1;
 }

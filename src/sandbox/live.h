@@ -63,6 +63,39 @@ struct event_base *sbx_base(const struct sbx *s);
 /* A server→client stream id, from the one server-wide counter. */
 int64_t sbx_stream_id_new(void);
 
+/* A process driven by another module (an SSH session) instead of a
+ * WebSocket peer, spawned with airlock-init's own request
+ * ({"argv","user","tty","rows","cols","stdin","envObj"}). Output goes to
+ * on_output and is acknowledged with sbx_proc_ack once it has gone on (the
+ * window holds the process meanwhile); on_exit or on_failed comes once. The
+ * owner must be attached: when it detaches, the sink is forgotten. */
+struct sbx_proc_sink {
+        void (*on_output)(void *arg, bool is_stderr, const uint8_t *p, size_t n);
+        void (*on_stdin_credit)(void *arg);
+        void (*on_exit)(void *arg, int code, int signo); /* code is 128+signo when signaled */
+        void (*on_failed)(void *arg, int err, const char *msg);
+};
+int sbx_proc_spawn(struct sbx *s, struct sbx_peer *owner, json_t *req, const struct sbx_proc_sink *sink,
+                   void *arg, uint32_t *ret_id);
+/* Bytes taken within the stdin window (the rest: after on_stdin_credit); n == 0 closes stdin. */
+size_t sbx_proc_write(struct sbx *s, uint32_t id, const uint8_t *p, size_t n);
+void sbx_proc_ack(struct sbx *s, uint32_t id, uint32_t n);
+void sbx_proc_resize(struct sbx *s, uint32_t id, unsigned rows, unsigned cols);
+void sbx_proc_signal(struct sbx *s, uint32_t id, int sig);
+void sbx_proc_release(struct sbx *s, uint32_t id);
+
+/* For the Deno methods (deno.c). sbx_spawn is `spawn` with keys added to
+ * airlock-init's request and to the result; it answers the client itself
+ * (also on failure, then returning -errno) and gives the channel id. */
+int sbx_spawn(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *params, json_t *req_extra,
+              json_t *result_extra, uint32_t *ret_chan);
+int sbx_call(struct sbx *s, const char *method, json_t *params,
+             void (*done)(struct sbx *s, uint64_t arg, json_t *reply), uint64_t arg);
+int sbx_proc_adopt(struct sbx *s, struct sbx_peer *owner, uint32_t id, const struct sbx_proc_sink *sink,
+                   void *arg);
+uint32_t sbx_chan_id_new(struct sbx *s);
+int sbx_proc_state(struct sbx *s, int64_t pid);
+
 /* Helpers shared with the API layer. */
 json_t *sbx_error_object(const char *cls, const char *message, const char *code);
 json_t *sbx_rpc_result(json_t *id, json_t *result); /* steals result */
