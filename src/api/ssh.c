@@ -52,6 +52,7 @@ struct gw_chan {
         struct ssh_channel_callbacks_struct cb;
         uint32_t proc; /* sandbox process (channel id), 0 = none yet */
         bool pty, started, exited, finished, closed, in_eof, in_eof_sent, dead;
+        bool in_held; /* client bytes left in libssh's channel buffer (k->in was full) */
         unsigned rows, cols;
         char term[SSH_MAX_TERM];
         int exit_code, exit_signo;
@@ -223,9 +224,37 @@ static void on_proc_output(void *arg, bool is_stderr, const uint8_t *p, size_t n
         conn_update(k->conn);
 }
 
+/* libssh offers what on_data left in its buffer again only when the next
+ * data packet comes, which a client waiting on its window or on a reply
+ * never sends: take it here, outside libssh's callbacks, once k->in has
+ * room. Reading it also reopens the client's window. */
+static void chan_pull_in(struct gw_chan *k)
+{
+        uint8_t tmp[32768];
+
+        while (k->in_held && !k->closed && !k->exited) {
+                size_t room = SSH_MAX_STDIN - al_buf_size(&k->in);
+                uint32_t want = room < sizeof(tmp) ? (uint32_t)room : (uint32_t)sizeof(tmp);
+                int r;
+
+                if (!want)
+                        break;
+                r = ssh_channel_read_nonblocking(k->ch, tmp, want, 0);
+                if (r < (int)want)
+                        k->in_held = false; /* libssh's buffer is empty now */
+                if (r > 0 && al_buf_append(&k->in, tmp, (size_t)r) < 0)
+                        break;
+                chan_pump_in(k);
+        }
+        conn_update(k->conn);
+}
+
 static void on_proc_credit(void *arg)
 {
-        chan_pump_in(arg);
+        struct gw_chan *k = arg;
+
+        chan_pump_in(k);
+        chan_pull_in(k);
 }
 
 static void on_proc_exit(void *arg, int code, int signo)
@@ -271,7 +300,7 @@ static void chan_pump_in(struct gw_chan *k)
                 al_buf_consume(&k->in, n);
         }
         /* A terminal has no end of input: ^D is the shell's business. */
-        if (k->in_eof && !k->in_eof_sent && !al_buf_size(&k->in) && !k->pty) {
+        if (k->in_eof && !k->in_eof_sent && !al_buf_size(&k->in) && !k->in_held && !k->pty) {
                 sbx_proc_write(s, k->proc, NULL, 0);
                 k->in_eof_sent = true;
         }
@@ -379,12 +408,13 @@ static int on_data(ssh_session ss, ssh_channel ch, void *data, uint32_t len, int
         size_t room = SSH_MAX_STDIN - al_buf_size(&k->in);
         size_t n = len < room ? len : room;
 
-        if (k->exited)
+        /* a client's extended data has no meaning on a session (sshd drops it too) */
+        if (k->exited || is_stderr)
                 return (int)len; /* no one reads it any more */
         if (n && al_buf_append(&k->in, data, n) < 0)
                 n = 0;
+        k->in_held = n < len; /* libssh passes it all again with the next packet */
         chan_pump_in(k);
-        if (n < len) fprintf(stderr, "DBG ssh on_data partial len=%u n=%zu inbuf=%zu\n", len, n, al_buf_size(&k->in));
         return (int)n; /* the rest stays in libssh and holds the client's window */
 }
 
@@ -393,7 +423,6 @@ static void on_eof(ssh_session ss, ssh_channel ch, void *arg)
         struct gw_chan *k = arg;
 
         k->in_eof = true;
-        fprintf(stderr, "DBG ssh on_eof inbuf=%zu\n", al_buf_size(&k->in));
         chan_pump_in(k);
 }
 
@@ -545,6 +574,10 @@ static void on_conn_io(evutil_socket_t fd, short what, void *arg)
                 if (c->chans[i] &&
                     (al_buf_size(&c->chans[i]->out) || al_buf_size(&c->chans[i]->err)))
                         chan_flush_out(c->chans[i]);
+        /* and input that libssh kept for want of room, now that there may be some */
+        for (int i = 0; i < SSH_MAX_CHANNELS; i++)
+                if (c->chans[i] && c->chans[i]->in_held)
+                        chan_pull_in(c->chans[i]);
         conn_update(c);
 }
 

@@ -23,6 +23,7 @@
 
 #include "common/cleanup.h"
 #include "init.h"
+#include "netstat.h"
 
 #define CTL_FD_IN 3  /* requests, read by the process */
 #define CTL_FD_OUT 4 /* replies, written by the process */
@@ -86,29 +87,14 @@ int init_ctl_child(const int child[2], uid_t uid, gid_t gid)
         return 0;
 }
 
-/* Inodes of LISTEN sockets (state 0A) in one /proc/net table. */
+/* Inodes of LISTEN sockets in one /proc/net table (netstat.c parses it). */
 static size_t listen_inodes(const char *table, unsigned long *ino, unsigned *port, size_t n, size_t max)
 {
         _cleanup_(fclosep) FILE *f = fopen(table, "re");
-        char line[512];
 
         if (!f)
                 return n;
-        while (n < max && fgets(line, sizeof(line), f)) {
-                char local[128];
-                unsigned st;
-                unsigned long inode;
-                /* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
-                if (sscanf(line, " %*s %127s %*s %x %*s %*s %*s %*s %*s %lu", local, &st, &inode) != 3 ||
-                    st != 0x0A)
-                        continue;
-                char *colon = strrchr(local, ':');
-                if (!colon)
-                        continue;
-                ino[n] = inode;
-                port[n++] = (unsigned)strtoul(colon + 1, NULL, 16);
-        }
-        return n;
+        return init_netstat_listen(f, ino, port, n, max);
 }
 
 /* Is pid in root's session or below root? Bounded walk up the parents. */

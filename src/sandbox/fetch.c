@@ -22,6 +22,7 @@
 
 #include "common/b64.h"
 #include "egress.h"
+#include "deno.h"
 #include "fetch_internal.h"
 #include "net/dns.h"
 #include "net/dns_stub.h"
@@ -604,17 +605,54 @@ static void reply_early(struct sbx_peer *p, json_t *id, const char *cls, const c
         p->send(p, sbx_rpc_result(id, json_pack("{s:o}", "error", sbx_error_object(cls, msg, code))));
 }
 
+/* DenoProcess.fetch: the host of the URL is ignored; the request goes to
+ * the port on which the process's httpReady found it listening, on the
+ * sandbox's own loopback (which never leaves through the door). */
+static json_t *to_process(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *params, json_t *pid)
+{
+        struct net_url u;
+        char url[AL_FETCH_MAX_URL + 32];
+        const char *given = json_string_value(json_object_get(params, "url"));
+        int port = json_is_integer(pid) ? deno_http_port(s, json_integer_value(pid)) : -ENOENT;
+
+        if (port < 0) {
+                reply_early(p, id, "NotFound",
+                            "no HTTP server is known for that process: await its httpReady first", "ENOENT");
+                return NULL;
+        }
+        if (!given || net_url_parse(given, &u) < 0) {
+                reply_early(p, id, "TypeError", "invalid URL", NULL);
+                return NULL;
+        }
+        snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, u.target);
+        json_t *copy = json_deep_copy(params);
+        json_object_set_new(copy, "url", json_string(url));
+        json_object_del(copy, "pid");
+        return copy;
+}
+
+static void fetch_start_params(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *params);
+
 void fetch_start(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *params)
 {
         json_t *pid = json_object_get(params, "pid");
+        json_t *own = NULL;
+
+        if (pid && !json_is_null(pid)) {
+                own = to_process(s, p, id, params, pid);
+                if (!own)
+                        return;
+                params = own;
+        }
+        fetch_start_params(s, p, id, params);
+        json_decref(own);
+}
+
+static void fetch_start_params(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *params)
+{
         struct al_error err = { 0 };
         struct fetch *f;
 
-        if (pid && !json_is_null(pid)) {
-                reply_early(p, id, "NotSupported",
-                            "fetch to a Deno process (DenoProcess.fetch) is not supported by Airlock yet", "ENOTSUP");
-                return;
-        }
         if (count_fetches(s) >= AL_MAX_FETCHES) {
                 reply_early(p, id, "TypeError", "too many fetches in flight in this sandbox", "EAGAIN");
                 return;

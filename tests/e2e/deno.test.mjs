@@ -126,6 +126,10 @@ test("deno.run: a Deno.serve program is httpReady, and exposeHttp reaches it", a
     assert.equal(r.body, "hi from a,b");
     const byPid = await sandbox.exposeHttp({ pid: server.pid });
     assert.equal((await get(byPid)).body, "hi from a,b");
+    // DenoProcess.fetch: the URL's host is ignored; the process's own server answers
+    const res = await server.fetch("http://ignored.example/anything?q=1");
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "hi from a,b");
   } finally {
     await server.kill();
   }
