@@ -188,3 +188,16 @@ test("deno.run({watch}): a file change restarts the program and fires a restart 
   await p.status;
   await drained;
 });
+
+test("deno.run: a program that installs an npm package through the network door", async (t) => {
+  // The registry is reached through the door (allowNet absent: the public internet). Where it
+  // cannot be reached, or an interposed TLS proxy of the site is not trusted by the image, skip.
+  await sandbox.fs.writeTextFile("npm_ms.js", `import ms from "npm:ms@2.1.3"; console.log(ms(60000));`);
+  const p = await sandbox.deno.run({ entrypoint: "npm_ms.js", stdout: "piped", stderr: "piped" });
+  const out = await p.output();
+  if (out.status.code !== 0) {
+    const why = out.stderrText.split("\n").filter((l) => /error/i.test(l)).pop() ?? `exit ${out.status.code}`;
+    return t.skip(`the npm registry is not reachable from this machine's sandboxes: ${why.replace(/\x1b\[[0-9;]*m/g, "").trim()}`);
+  }
+  assert.equal(out.stdoutText.trim(), "1m");
+});
