@@ -4,29 +4,12 @@
 
 #include "dns.h"
 
-#define FLAG_QR 0x8000u
-#define FLAG_AA 0x0400u
-#define FLAG_RD 0x0100u
-#define FLAG_RA 0x0080u
 #define OPCODE(flags) (((flags) >> 11) & 0xfu)
-#define LABEL_KIND_MASK 0xc0u /* 11: a compression pointer; 01 and 10: extended types */
-#define TTL_MAX 0x7fffffffu   /* RFC 2181: larger TTLs are read as zero */
-
-static uint16_t get16(const uint8_t *p)
-{
-        return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint8_t *put16(uint8_t *p, uint16_t v)
-{
-        p[0] = (uint8_t)(v >> 8);
-        p[1] = (uint8_t)v;
-        return p + 2;
-}
+#define TTL_MAX 0x7fffffffu /* RFC 2181: larger TTLs are read as zero */
 
 static uint8_t *put32(uint8_t *p, uint32_t v)
 {
-        return put16(put16(p, (uint16_t)(v >> 16)), (uint16_t)v);
+        return net_dns_put16(net_dns_put16(p, (uint16_t)(v >> 16)), (uint16_t)v);
 }
 
 static bool host_byte(uint8_t c)
@@ -47,7 +30,7 @@ static int read_name(const uint8_t *msg, size_t len, size_t *off, struct net_dns
                 uint8_t l = msg[pos];
                 if (l == 0)
                         break;
-                if (l & LABEL_KIND_MASK)
+                if (l & NET_DNS_LABEL_KIND_MASK)
                         return -EINVAL;
                 /* the label, its length byte and the root byte still to come */
                 if (pos - *off + 1u + l + 1u > NET_DNS_MAX_WIRE_NAME || len - pos - 1 < l)
@@ -76,13 +59,13 @@ static int skip_opt(const uint8_t *msg, size_t len, size_t *off)
 {
         size_t pos = *off, end;
 
-        if (len - pos < 11 || msg[pos] != 0 || get16(msg + pos + 1) != NET_DNS_TYPE_OPT)
+        if (len - pos < 11 || msg[pos] != 0 || net_dns_get16(msg + pos + 1) != NET_DNS_TYPE_OPT)
                 return -EINVAL;
-        end = pos + 11 + get16(msg + pos + 9);
+        end = pos + 11 + net_dns_get16(msg + pos + 9);
         if (end > len)
                 return -EINVAL;
-        for (pos += 11; pos < end; pos += 4u + get16(msg + pos + 2))
-                if (end - pos < 4 || end - pos - 4 < get16(msg + pos + 2))
+        for (pos += 11; pos < end; pos += 4u + net_dns_get16(msg + pos + 2))
+                if (end - pos < 4 || end - pos - 4 < net_dns_get16(msg + pos + 2))
                         return -EINVAL;
         *off = end;
         return 0;
@@ -97,26 +80,26 @@ int net_dns_parse_query(const uint8_t *msg, size_t len, struct net_dns_query *re
 
         if (!msg || len < NET_DNS_HEADER_LEN || len > NET_DNS_MAX_MSG)
                 return -EINVAL;
-        flags = get16(msg + 2);
-        if (flags & FLAG_QR)
+        flags = net_dns_get16(msg + 2);
+        if (flags & NET_DNS_FLAG_QR)
                 return -EINVAL;
         if (OPCODE(flags) != 0)
                 return -EOPNOTSUPP;
-        if (get16(msg + 4) != 1 || get16(msg + 6) != 0 || get16(msg + 8) != 0 ||
-            get16(msg + 10) > 1)
+        if (net_dns_get16(msg + 4) != 1 || net_dns_get16(msg + 6) != 0 || net_dns_get16(msg + 8) != 0 ||
+            net_dns_get16(msg + 10) > 1)
                 return -EINVAL;
         memset(&q, 0, sizeof(q));
-        q.id = get16(msg);
-        q.rd = flags & FLAG_RD;
+        q.id = net_dns_get16(msg);
+        q.rd = flags & NET_DNS_FLAG_RD;
         r = read_name(msg, len, &off, &q);
         if (r < 0)
                 return r;
         if (len - off < 4)
                 return -EINVAL;
-        q.qtype = get16(msg + off);
-        q.qclass = get16(msg + off + 2);
+        q.qtype = net_dns_get16(msg + off);
+        q.qclass = net_dns_get16(msg + off + 2);
         off += 4;
-        if (get16(msg + 10) == 1 && skip_opt(msg, len, &off) < 0)
+        if (net_dns_get16(msg + 10) == 1 && skip_opt(msg, len, &off) < 0)
                 return -EINVAL;
         if (off != len)
                 return -EINVAL;
@@ -126,12 +109,12 @@ int net_dns_parse_query(const uint8_t *msg, size_t len, struct net_dns_query *re
 
 static uint8_t *put_header(uint8_t *p, uint16_t id, uint16_t flags, uint16_t qd, uint16_t an)
 {
-        p = put16(p, id);
-        p = put16(p, flags);
-        p = put16(p, qd);
-        p = put16(p, an);
-        p = put16(p, 0);
-        return put16(p, 0);
+        p = net_dns_put16(p, id);
+        p = net_dns_put16(p, flags);
+        p = net_dns_put16(p, qd);
+        p = net_dns_put16(p, an);
+        p = net_dns_put16(p, 0);
+        return net_dns_put16(p, 0);
 }
 
 ssize_t net_dns_build_reply(const struct net_dns_query *q, int rcode, const uint8_t ipv4[4],
@@ -147,19 +130,19 @@ ssize_t net_dns_build_reply(const struct net_dns_query *q, int rcode, const uint
         if (cap < need)
                 return -ENOSPC;
         p = put_header(p, q->id,
-                       (uint16_t)(FLAG_QR | FLAG_AA | (q->rd ? FLAG_RD : 0) | FLAG_RA |
-                                  (unsigned)rcode),
+                       (uint16_t)(NET_DNS_FLAG_QR | NET_DNS_FLAG_AA | (q->rd ? NET_DNS_FLAG_RD : 0) |
+                                  NET_DNS_FLAG_RA | (unsigned)rcode),
                        1, ipv4 ? 1 : 0);
         memcpy(p, q->wire, q->wire_len);
         p += q->wire_len;
-        p = put16(p, q->qtype);
-        p = put16(p, q->qclass);
+        p = net_dns_put16(p, q->qtype);
+        p = net_dns_put16(p, q->qclass);
         if (ipv4) {
-                p = put16(p, 0xc000u | NET_DNS_HEADER_LEN); /* the question's name */
-                p = put16(p, NET_DNS_TYPE_A);
-                p = put16(p, NET_DNS_CLASS_IN);
+                p = net_dns_put16(p, 0xc000u | NET_DNS_HEADER_LEN); /* the question's name */
+                p = net_dns_put16(p, NET_DNS_TYPE_A);
+                p = net_dns_put16(p, NET_DNS_CLASS_IN);
                 p = put32(p, ttl > TTL_MAX ? TTL_MAX : ttl);
-                p = put16(p, 4);
+                p = net_dns_put16(p, 4);
                 memcpy(p, ipv4, 4);
                 p += 4;
         }
@@ -172,14 +155,14 @@ ssize_t net_dns_build_error(const uint8_t *msg, size_t len, int rcode, uint8_t *
 
         if (!msg || !out || len < NET_DNS_HEADER_LEN || rcode < 0 || rcode > 15)
                 return -EINVAL;
-        flags = get16(msg + 2);
-        if (flags & FLAG_QR) /* never answer an answer: two servers could ping-pong */
+        flags = net_dns_get16(msg + 2);
+        if (flags & NET_DNS_FLAG_QR) /* never answer an answer: two servers could ping-pong */
                 return -EINVAL;
         if (cap < NET_DNS_HEADER_LEN)
                 return -ENOSPC;
-        put_header(out, get16(msg),
-                   (uint16_t)(FLAG_QR | (flags & (0xfu << 11)) | (flags & FLAG_RD) | FLAG_RA |
-                              (unsigned)rcode),
+        put_header(out, net_dns_get16(msg),
+                   (uint16_t)(NET_DNS_FLAG_QR | (flags & (0xfu << 11)) | (flags & NET_DNS_FLAG_RD) |
+                              NET_DNS_FLAG_RA | (unsigned)rcode),
                    0, 0);
         return NET_DNS_HEADER_LEN;
 }

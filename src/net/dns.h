@@ -29,6 +29,26 @@
 #define NET_DNS_RCODE_NOTIMP 4
 #define NET_DNS_RCODE_REFUSED 5
 
+/* Header flags, and the two high bits that mark a compression pointer. */
+#define NET_DNS_FLAG_QR 0x8000u
+#define NET_DNS_FLAG_AA 0x0400u
+#define NET_DNS_FLAG_RD 0x0100u
+#define NET_DNS_FLAG_RA 0x0080u
+#define NET_DNS_LABEL_KIND_MASK 0xc0u /* 11: a pointer; 01 and 10: extended types */
+
+/* Big-endian 16-bit fields, for the server (dns.c) and the stub (dns_stub.c). */
+static inline uint16_t net_dns_get16(const uint8_t *p)
+{
+        return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint8_t *net_dns_put16(uint8_t *p, uint16_t v)
+{
+        p[0] = (uint8_t)(v >> 8);
+        p[1] = (uint8_t)v;
+        return p + 2;
+}
+
 struct net_dns_query {
         uint16_t id;
         bool rd;                                 /* recursion desired: echoed */

@@ -6,22 +6,7 @@
 
 #include "dns.h"
 
-#define FLAG_QR 0x8000u
-#define FLAG_RD 0x0100u
-#define POINTER 0xc0u
 #define MAX_RECORDS 64 /* answers read before giving up */
-
-static uint16_t get16(const uint8_t *p)
-{
-        return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint8_t *put16(uint8_t *p, uint16_t v)
-{
-        p[0] = (uint8_t)(v >> 8);
-        p[1] = (uint8_t)v;
-        return p + 2;
-}
 
 static bool host_byte(char c)
 {
@@ -40,9 +25,9 @@ ssize_t net_dns_stub_query(uint16_t id, const char *name, uint8_t *out, size_t c
         if (cap < NET_DNS_HEADER_LEN + n + 2 + 4)
                 return -ENOSPC;
         memset(out, 0, NET_DNS_HEADER_LEN);
-        put16(out, id);
-        put16(out + 2, FLAG_RD);
-        put16(out + 4, 1);
+        net_dns_put16(out, id);
+        net_dns_put16(out + 2, NET_DNS_FLAG_RD);
+        net_dns_put16(out + 4, 1);
         for (size_t i = 0; i < n;) {
                 size_t l = 0;
                 while (i + l < n && name[i + l] != '.') {
@@ -60,8 +45,8 @@ ssize_t net_dns_stub_query(uint16_t id, const char *name, uint8_t *out, size_t c
                         return -EINVAL;
         }
         out[o++] = 0;
-        put16(out + o, NET_DNS_TYPE_A);
-        put16(out + o + 2, NET_DNS_CLASS_IN);
+        net_dns_put16(out + o, NET_DNS_TYPE_A);
+        net_dns_put16(out + o + 2, NET_DNS_CLASS_IN);
         return (ssize_t)(o + 4);
 }
 
@@ -74,13 +59,13 @@ static int skip_name(const uint8_t *msg, size_t len, size_t *off)
                 if (pos >= len)
                         return -EINVAL;
                 uint8_t l = msg[pos];
-                if ((l & POINTER) == POINTER) {
+                if ((l & NET_DNS_LABEL_KIND_MASK) == NET_DNS_LABEL_KIND_MASK) {
                         if (len - pos < 2)
                                 return -EINVAL;
                         *off = pos + 2;
                         return 0;
                 }
-                if (l & POINTER)
+                if (l & NET_DNS_LABEL_KIND_MASK)
                         return -EINVAL;
                 if (l == 0) {
                         *off = pos + 1;
@@ -99,15 +84,15 @@ int net_dns_stub_answer(const uint8_t *msg, size_t len, uint16_t id, uint8_t ret
 
         if (len < NET_DNS_HEADER_LEN || len > NET_DNS_MAX_MSG)
                 return -EINVAL;
-        flags = get16(msg + 2);
-        if (get16(msg) != id || !(flags & FLAG_QR))
+        flags = net_dns_get16(msg + 2);
+        if (net_dns_get16(msg) != id || !(flags & NET_DNS_FLAG_QR))
                 return -ESRCH;
         if ((flags & 0xf) == NET_DNS_RCODE_NXDOMAIN)
                 return -ENOENT;
         if ((flags & 0xf) != NET_DNS_RCODE_NOERROR)
                 return -EIO;
-        qd = get16(msg + 4);
-        an = get16(msg + 6);
+        qd = net_dns_get16(msg + 4);
+        an = net_dns_get16(msg + 6);
         if (qd > 1)
                 return -EINVAL;
         if (qd == 1) {
@@ -118,7 +103,7 @@ int net_dns_stub_answer(const uint8_t *msg, size_t len, uint16_t id, uint8_t ret
         for (unsigned i = 0; i < an && i < MAX_RECORDS; i++) {
                 if (skip_name(msg, len, &off) < 0 || len - off < 10)
                         return -EINVAL;
-                uint16_t type = get16(msg + off), cls = get16(msg + off + 2), rdlen = get16(msg + off + 8);
+                uint16_t type = net_dns_get16(msg + off), cls = net_dns_get16(msg + off + 2), rdlen = net_dns_get16(msg + off + 8);
                 off += 10;
                 if (len - off < rdlen)
                         return -EINVAL;
