@@ -8,7 +8,7 @@ import { execFile, spawnSync } from "node:child_process";
 import path from "node:path";
 import { readFileSync, statSync } from "node:fs";
 import { Sandbox } from "@deno/sandbox";
-import { startServer } from "./server.mjs";
+import { startServer, withSandbox } from "./server.mjs";
 import { makeTestPki, startUpstreams } from "./upstreams.mjs";
 import { BUILD, STATE_DIR } from "./helpers.mjs";
 
@@ -39,15 +39,6 @@ after(async () => {
   await server?.stop();
   await up?.close();
 });
-
-async function withSandbox(opts, fn) {
-  const sandbox = await Sandbox.create(opts);
-  try {
-    await fn(sandbox);
-  } finally {
-    await sandbox.close();
-  }
-}
 
 // Run a shell script; returns { code, out, err }.
 async function sh(sandbox, script) {

@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import { Sandbox } from "@deno/sandbox";
-import { startServer } from "./server.mjs";
+import { startServer, withSandbox } from "./server.mjs";
 import { makeTestPki } from "./upstreams.mjs";
 
 const SECRET = "real-fetch-secret-4b1d";
@@ -131,15 +131,6 @@ after(async () => {
     await new Promise((r) => s.close(r));
   }
 });
-
-async function withSandbox(opts, fn) {
-  const sandbox = await Sandbox.create(opts);
-  try {
-    await fn(sandbox);
-  } finally {
-    await sandbox.close();
-  }
-}
 
 async function netlog(sandbox) {
   const res = await fetch(`${server.endpoint}/api/v3/sandbox/${sandbox.id}/netlog`,

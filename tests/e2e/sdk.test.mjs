@@ -4,17 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { Sandbox } from "@deno/sandbox";
-import { startServer } from "./server.mjs";
-
-// Node 20 has no `await using`: create, run, and always close.
-async function withSandbox(opts, fn) {
-  const sandbox = await Sandbox.create(opts);
-  try {
-    await fn(sandbox);
-  } finally {
-    await sandbox.close();
-  }
-}
+import { startServer, withSandbox } from "./server.mjs";
 
 let server;
 before(async () => { server = await startServer(); });

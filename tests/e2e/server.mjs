@@ -2,6 +2,7 @@
 // Start a real `airlockd serve` for a test file and point the SDK at it.
 import { spawn } from "node:child_process";
 import net from "node:net";
+import { Sandbox } from "@deno/sandbox";
 import { AIRLOCKD, STATE_DIR } from "./helpers.mjs";
 
 export async function freePort() {
@@ -41,4 +42,14 @@ export async function startServer({ args = [], stderr = "inherit" } = {}) {
       await new Promise((r) => child.once("exit", r));
     },
   };
+}
+
+// Node 20 has no `await using`: create a sandbox, run fn, always close it.
+export async function withSandbox(opts, fn) {
+  const sandbox = await Sandbox.create(opts);
+  try {
+    await fn(sandbox);
+  } finally {
+    await sandbox.close();
+  }
 }
