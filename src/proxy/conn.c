@@ -327,37 +327,42 @@ static int emit_evbuffer(void *ctx, const void *p, size_t n)
         return evbuffer_add(ctx, p, n);
 }
 
+static int feed_rewriter(void *f, const void *p, size_t n)
+{
+        return net_req_rewriter_feed(f, p, n);
+}
+
+static int feed_redactor(void *f, const void *p, size_t n)
+{
+        return net_redactor_feed(f, p, n);
+}
+
+/* Hand all of in to a filter chunk by chunk; it writes to the other side. */
+static int feed_filter(struct evbuffer *in, int (*feed)(void *, const void *, size_t), void *filter)
+{
+        int r = 0;
+
+        while (r >= 0 && evbuffer_get_length(in)) {
+                struct evbuffer_iovec v;
+                evbuffer_peek(in, -1, NULL, &v, 1);
+                r = feed(filter, v.iov_base, v.iov_len);
+                evbuffer_drain(in, v.iov_len);
+        }
+        return r;
+}
+
 static void pass(struct px_conn *c, struct bufferevent *from, struct bufferevent *to)
 {
         struct evbuffer *in = bufferevent_get_input(from), *out = bufferevent_get_output(to);
-        size_t len = evbuffer_get_length(in);
+        bool outward = from == c->down;
+        void *filter = outward ? (void *)c->rw : (void *)c->rd;
         int r = 0;
 
-        if (from == c->down) {
-                c->tx += len;
-                if (c->rw) {
-                        while (r >= 0 && evbuffer_get_length(in)) {
-                                struct evbuffer_iovec v;
-                                evbuffer_peek(in, -1, NULL, &v, 1);
-                                r = net_req_rewriter_feed(c->rw, v.iov_base, v.iov_len);
-                                evbuffer_drain(in, v.iov_len);
-                        }
-                } else {
-                        evbuffer_add_buffer(out, in);
-                }
-        } else {
-                c->rx += len;
-                if (c->rd) {
-                        while (r >= 0 && evbuffer_get_length(in)) {
-                                struct evbuffer_iovec v;
-                                evbuffer_peek(in, -1, NULL, &v, 1);
-                                r = net_redactor_feed(c->rd, v.iov_base, v.iov_len);
-                                evbuffer_drain(in, v.iov_len);
-                        }
-                } else {
-                        evbuffer_add_buffer(out, in);
-                }
-        }
+        *(outward ? &c->tx : &c->rx) += evbuffer_get_length(in);
+        if (filter)
+                r = feed_filter(in, outward ? feed_rewriter : feed_redactor, filter);
+        else
+                evbuffer_add_buffer(out, in);
         if (r < 0) {
                 snprintf(c->reason, sizeof(c->reason), "request not understood by the secret filter");
                 c->decision = "deny";

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/cleanup.h"
 #include "common/ctlmsg.h"
 #include "live.h"
@@ -76,9 +77,11 @@ static int copy_into(int out, const char *path, struct al_error *err)
 
         if (in < 0)
                 return al_error_set(err, errno, "open %s", path);
-        while ((n = read(in, buf, sizeof(buf))) > 0)
-                if (write(out, buf, (size_t)n) != n)
-                        return al_error_set(err, errno, "write the trust bundle");
+        while ((n = read(in, buf, sizeof(buf))) > 0) {
+                int w = al_write_all(out, buf, (size_t)n);
+                if (w < 0)
+                        return al_error_set(err, -w, "write the copy of %s", path);
+        }
         return n < 0 ? al_error_set(err, errno, "read %s", path) : 0;
 }
 
