@@ -348,6 +348,14 @@ static int run_command(struct cli_ws *ws, char **cmd, bool interactive, bool tty
 
 /* --- commands --------------------------------------------------------------- */
 
+/* A REST answer other than 200 (or without what we need): say why, from the
+ * server's message. */
+static void http_failed(const char *cmd, int status, json_t *body)
+{
+        fprintf(stderr, "airlock: %s: %s (HTTP %d)\n", cmd,
+                json_string_value(json_object_get(body, "message")) ?: "failed", status);
+}
+
 static char *expose_port(struct cli_ws *ws, const struct cli_conf *conf, const char *id, uint64_t port);
 
 static int cmd_create(int argc, char **argv, const struct cli_conf *conf)
@@ -522,8 +530,7 @@ static int cmd_ls(int argc, char **argv, const struct cli_conf *conf)
         }
         int status = cli_http(conf, "GET", path, NULL, &body);
         if (status != 200) {
-                fprintf(stderr, "airlock: ls: %s (HTTP %d)\n",
-                        json_string_value(json_object_get(body, "message")) ?: "failed", status);
+                http_failed("ls", status, body);
                 json_decref(body);
                 return 1;
         }
@@ -550,8 +557,7 @@ static char *expose_port(struct cli_ws *ws, const struct cli_conf *conf, const c
         int status = cli_http(conf, "POST", path, "{}", &body);
         const char *domain = json_string_value(json_object_get(body, "domain"));
         if (status != 200 || !domain) {
-                fprintf(stderr, "airlock: expose: %s (HTTP %d)\n",
-                        json_string_value(json_object_get(body, "message")) ?: "failed", status);
+                http_failed("expose", status, body);
                 json_decref(body);
                 return NULL;
         }
@@ -602,8 +608,7 @@ static int cmd_netlog(int argc, char **argv, const struct cli_conf *conf)
         snprintf(path, sizeof(path), "/api/v3/sandbox/%s/netlog", id);
         int status = cli_http(conf, "GET", path, NULL, &body);
         if (status != 200) {
-                fprintf(stderr, "airlock: netlog: %s (HTTP %d)\n",
-                        json_string_value(json_object_get(body, "message")) ?: "failed", status);
+                http_failed("netlog", status, body);
                 json_decref(body);
                 return 1;
         }
@@ -648,8 +653,7 @@ static int cmd_rm(int argc, char **argv, const struct cli_conf *conf)
         snprintf(path, sizeof(path), "/api/v3/sandbox/%s", argv[1]);
         int status = cli_http(conf, "DELETE", path, NULL, &body);
         if (status != 200)
-                fprintf(stderr, "airlock: rm: %s (HTTP %d)\n",
-                        json_string_value(json_object_get(body, "message")) ?: "failed", status);
+                http_failed("rm", status, body);
         json_decref(body);
         return status == 200 ? 0 : 1;
 }
