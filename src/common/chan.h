@@ -21,6 +21,14 @@
 #include "limits.h"
 
 #define AL_CHAN_HDR 12u
+
+/* The descriptors airlock-init starts with. A sandbox that outlives its
+ * airlockd gets 4, 5 and 6 too; without them airlock-init ends the sandbox
+ * when the channel ends (airlockd run). */
+#define AL_INIT_FD_CHAN 3     /* the channel (a stream socket) */
+#define AL_INIT_FD_RDV 4      /* SOCK_SEQPACKET: a new channel arrives here by SCM_RIGHTS */
+#define AL_INIT_FD_RDV_PEER 5 /* its other end, kept for a restarted airlockd (pidfd_getfd) */
+#define AL_INIT_FD_SLOT 6     /* the uid slot's lock: held as long as the sandbox lives */
 #define AL_CHAN_VERSION 1u
 
 enum al_msg {

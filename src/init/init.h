@@ -15,7 +15,8 @@
 #include "common/chan.h"
 #include "common/limits.h"
 
-#define INIT_CHAN_FD 3
+#define INIT_CHAN_FD AL_INIT_FD_CHAN
+#define INIT_MAX_EXITED 256 /* exit statuses kept for a restarted airlockd */
 
 struct init_user {
         uid_t uid;
@@ -38,6 +39,7 @@ struct init_proc {
         bool in_eof;         /* close stdin once in_q drains */
         uint32_t credit;     /* output bytes we may still send */
         bool reaped;
+        bool detached;       /* its airlockd is gone: output is read and dropped */
         int status;
         int64_t last_io_ms; /* last output read, or the reap */
 };
@@ -57,6 +59,12 @@ struct init_state {
         int handles[AL_MAX_HANDLES]; /* open files of the file handle methods, -1 = free */
         struct al_buf call; /* a call being joined from parts */
         uint32_t call_id;
+        bool can_outlive;   /* has the rendezvous: survives airlockd (adopt.c) */
+        struct {
+                pid_t pid;
+                int status;
+        } exited[INIT_MAX_EXITED]; /* detached processes that ended, newest last */
+        unsigned n_exited;
 };
 
 /* user.c */
@@ -79,6 +87,14 @@ int init_expand_glob(json_t *params, json_t **ret);
 int init_ctl_open(struct init_state *st, uint32_t id, int child[2], struct init_proc **ret);
 int init_ctl_child(const int child[2], uid_t uid, gid_t gid);
 json_t *init_listening_ports(struct init_state *st, json_t *params);
+
+/* adopt.c: living on without airlockd, and a new channel from the next one */
+void init_adopt_setup(struct init_state *st);
+void init_chan_lost(struct init_state *st);
+void init_chan_arrived(struct init_state *st);
+void init_proc_exited(struct init_state *st, struct init_proc *p);
+json_t *init_proc_status(struct init_state *st, json_t *params);
+json_t *init_proc_signal(struct init_state *st, json_t *params);
 
 /* main.c */
 int64_t init_now_ms(void);

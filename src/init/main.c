@@ -27,7 +27,7 @@
  * this long while we were free to read (never while airlockd owes us credit:
  * that output is still the process's and must not be lost). */
 #define INIT_DRAIN_GRACE_MS 200
-#define POLL_MAX (2 + 3 * AL_MAX_PROCS)
+#define POLL_MAX (3 + 3 * AL_MAX_PROCS)
 
 int64_t init_now_ms(void)
 {
@@ -176,6 +176,10 @@ static void on_call(struct init_state *st, const struct al_frame *f)
         }
         if (strcmp(method, "listeningPorts") == 0)
                 reply = init_listening_ports(st, json_object_get(req, "params"));
+        else if (strcmp(method, "procStatus") == 0)
+                reply = init_proc_status(st, json_object_get(req, "params"));
+        else if (strcmp(method, "procSignal") == 0)
+                reply = init_proc_signal(st, json_object_get(req, "params"));
         else
                 reply = init_fs_call(st, method, json_object_get(req, "params"));
         send_reply(st, f->id, reply);
@@ -234,8 +238,12 @@ static void read_chan(struct init_state *st)
         long used;
 
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-                /* airlockd is gone; a later one may adopt us, but with no
-                 * channel nothing can drive the sandbox: end it. */
+                /* airlockd is gone: a later one adopts us, or, without the
+                 * rendezvous (airlockd run), nothing can drive the sandbox. */
+                if (st->can_outlive) {
+                        init_chan_lost(st);
+                        return;
+                }
                 st->chan_dead = true;
                 st->shutting_down = true;
                 kill_everything();
@@ -247,7 +255,9 @@ static void read_chan(struct init_state *st)
                 on_frame(st, &f);
                 al_buf_consume(&st->in, (size_t)used);
         }
-        if (used < 0) {
+        if (used < 0 && st->can_outlive) {
+                init_chan_lost(st);
+        } else if (used < 0) {
                 st->chan_dead = true;
                 st->shutting_down = true;
                 kill_everything();
@@ -260,9 +270,14 @@ static void pump_output(struct init_state *st, struct init_proc *p, int *fd, uin
 {
         uint8_t buf[AL_CHAN_DATA_CHUNK];
         size_t want = p->credit < sizeof(buf) ? p->credit : sizeof(buf);
-        ssize_t n = read(*fd, buf, want);
+        ssize_t n;
 
-        if (n > 0) {
+        if (p->detached) /* nobody reads it: drop it, so that nothing blocks */
+                want = sizeof(buf);
+        n = read(*fd, buf, want);
+        if (n > 0 && p->detached) {
+                p->last_io_ms = init_now_ms();
+        } else if (n > 0) {
                 p->credit -= (uint32_t)n;
                 p->last_io_ms = init_now_ms();
                 init_send(st, type, p->id, buf, (size_t)n);
@@ -330,6 +345,11 @@ static void settle(struct init_state *st)
                 }
                 if (!p->reaped)
                         continue;
+                if (p->detached) {
+                        init_proc_exited(st, p);
+                        init_proc_release(p);
+                        continue;
+                }
                 bool drained = p->out_fd < 0 && p->err_fd < 0;
                 bool blocked = p->credit == 0 || al_buf_size(&st->out) >= AL_CHAN_MAX_QUEUE;
                 if (!drained && (blocked || now - p->last_io_ms < INIT_DRAIN_GRACE_MS))
@@ -348,11 +368,12 @@ static int build_poll(struct init_state *st, struct pollfd *pfd, struct init_pro
         pfd[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
         pfd[n++] = (struct pollfd){ .fd = st->chan_dead ? -1 : st->chan,
                                     .events = (short)(POLLIN | (al_buf_size(&st->out) ? POLLOUT : 0)) };
+        pfd[n++] = (struct pollfd){ .fd = st->can_outlive ? AL_INIT_FD_RDV : -1, .events = POLLIN };
         for (int i = 0; i < AL_MAX_PROCS; i++) {
                 struct init_proc *p = &st->procs[i];
                 if (!p->used)
                         continue;
-                bool out_ok = room && p->credit > 0;
+                bool out_ok = p->detached || (room && p->credit > 0);
                 if (p->out_fd >= 0 && out_ok) {
                         owner[n] = p;
                         pfd[n++] = (struct pollfd){ .fd = p->out_fd, .events = POLLIN };
@@ -374,7 +395,7 @@ static int build_poll(struct init_state *st, struct pollfd *pfd, struct init_pro
 static void handle_ready(struct init_state *st, struct pollfd *pfd, struct init_proc **owner,
                          int n)
 {
-        for (int i = 2; i < n; i++) {
+        for (int i = 3; i < n; i++) {
                 struct init_proc *p = owner[i];
                 if (!pfd[i].revents || !p->used)
                         continue;
@@ -431,9 +452,12 @@ static void loop(struct init_state *st, int sfd)
 
         for (;;) {
                 settle(st);
-                if (!st->chan_dead && al_buf_size(&st->out))
-                        if (al_buf_flush(&st->out, st->chan) < 0)
+                if (!st->chan_dead && al_buf_size(&st->out) && al_buf_flush(&st->out, st->chan) < 0) {
+                        if (st->can_outlive)
+                                init_chan_lost(st);
+                        else
                                 st->chan_dead = true;
+                }
                 if (st->shutting_down && !any_proc(st) &&
                     (st->chan_dead || al_buf_size(&st->out) == 0))
                         return;
@@ -447,6 +471,8 @@ static void loop(struct init_state *st, int sfd)
                         on_signalfd(st, sfd);
                 if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
                         read_chan(st);
+                if (pfd[2].revents & POLLIN)
+                        init_chan_arrived(st);
                 handle_ready(st, pfd, owner, n);
         }
 }
@@ -489,6 +515,7 @@ int main(void)
         }
         for (int i = 0; i < AL_MAX_PROCS; i++)
                 st.procs[i] = (struct init_proc){ .in_fd = -1, .out_fd = -1, .err_fd = -1 };
+        init_adopt_setup(&st);
         sfd = setup_signals();
         if (sfd < 0)
                 return 1;

@@ -17,10 +17,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/chan.h"
 #include "common/cleanup.h"
 #include "runtime_internal.h"
-
-#define CHAN_FD_IN_INIT 3
 
 static int wait_go(int sync_fd, struct al_error *err)
 {
@@ -119,17 +118,46 @@ static int lock_down_child(const struct rt_child_args *a, struct al_error *err)
         return r;
 }
 
-static int exec_init_child(const struct rt_child_args *a, struct al_error *err)
+/* Put the descriptors airlock-init starts with at their numbers (chan.h).
+ * They are first moved above every target so that no dup2 overwrites a
+ * source not yet moved. */
+static int place_fds_child(const struct rt_child_args *a, int *ret_last, struct al_error *err)
+{
+        int src[] = { a->chan_fd, a->rdv_fds[0], a->rdv_fds[1], a->slot_fd };
+        int n = a->rdv_fds[0] >= 0 ? 4 : 1;
+
+        for (int i = 0; i < n; i++) {
+                src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 64);
+                if (src[i] < 0)
+                        return al_error_set(err, errno, "move airlock-init's descriptors");
+        }
+        for (int i = 0; i < n; i++)
+                if (dup2(src[i], AL_INIT_FD_CHAN + i) < 0)
+                        return al_error_set(err, errno, "dup airlock-init's descriptor %d", AL_INIT_FD_CHAN + i);
+        *ret_last = AL_INIT_FD_CHAN + n - 1;
+        return 0;
+}
+
+static int exec_init_child(const struct rt_child_args *a, int *sync_fd, struct al_error *err)
 {
         char *const argv[] = { "airlock-init", NULL };
         char *const envp[] = { NULL };
+        /* airlock-init's memfd and the sync socket must not sit where the
+         * descriptors go. */
+        int init_fd = fcntl(a->cfg->init_fd, F_DUPFD_CLOEXEC, 64);
+        int moved_sync = fcntl(*sync_fd, F_DUPFD_CLOEXEC, 64);
+        int last = AL_INIT_FD_CHAN, r;
 
-        if (dup2(a->chan_fd, CHAN_FD_IN_INIT) < 0)
-                return al_error_set(err, errno, "dup channel");
+        if (init_fd < 0 || moved_sync < 0)
+                return al_error_set(err, errno, "move airlock-init's descriptors");
+        *sync_fd = moved_sync;
+        r = place_fds_child(a, &last, err);
+        if (r < 0)
+                return r;
         /* Nothing else of the host's may cross exec. */
-        if (syscall(SYS_close_range, CHAN_FD_IN_INIT + 1, ~0u, CLOSE_RANGE_CLOEXEC) < 0)
+        if (syscall(SYS_close_range, last + 1, ~0u, CLOSE_RANGE_CLOEXEC) < 0)
                 return al_error_set(err, errno, "close_range");
-        syscall(SYS_execveat, a->cfg->init_fd, "", argv, envp, AT_EMPTY_PATH);
+        syscall(SYS_execveat, init_fd, "", argv, envp, AT_EMPTY_PATH);
         return al_error_set(err, errno, "execute airlock-init");
 }
 
@@ -146,6 +174,7 @@ int rt_child_main(void *arg)
 {
         const struct rt_child_args *a = arg;
         struct al_error err = { 0 };
+        int sync_fd = a->sync_fd;
         int r;
 
         r = wait_go(a->sync_fd, &err);
@@ -163,7 +192,7 @@ int rt_child_main(void *arg)
         if (r >= 0)
                 r = lock_down_child(a, &err);
         if (r >= 0)
-                r = exec_init_child(a, &err);
-        report_child(a->sync_fd, &err);
+                r = exec_init_child(a, &sync_fd, &err);
+        report_child(sync_fd, &err);
         _exit(127);
 }

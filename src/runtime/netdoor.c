@@ -150,16 +150,19 @@ static int door_socket(int type, uint16_t port, struct al_error *err)
         _cleanup_fd_ int fd = socket(AF_INET6, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         int r;
 
+        /* Before bind: a door re-opened after a restart must not wait out
+         * the old connections' TIME_WAIT. */
         if (fd >= 0) {
                 (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+                (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
                 r = bind(fd, (struct sockaddr *)&a6, sizeof(a6));
         } else {
                 fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
                 if (fd < 0)
                         return al_error_set(err, errno, "door socket");
+                (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
                 r = bind(fd, (struct sockaddr *)&a4, sizeof(a4));
         }
-        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
         if (r < 0)
                 return al_error_set(err, errno, "bind the door's port %u", port);
         if (type == SOCK_STREAM && listen(fd, RT_DOOR_BACKLOG) < 0)
@@ -218,7 +221,9 @@ static int door_build_cb(void *arg, struct al_error *err)
         return door_build(arg, err);
 }
 
-int rt_netdoor_setup_parent(pid_t pid, struct rt_door *d, struct al_error *err)
+/* Open the sandbox's network namespace into d and run fn there. */
+static int with_netns(pid_t pid, struct rt_door *d, int (*fn)(void *, struct al_error *),
+                      struct al_error *err)
 {
         char path[64];
 
@@ -226,7 +231,29 @@ int rt_netdoor_setup_parent(pid_t pid, struct rt_door *d, struct al_error *err)
         d->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
         if (d->netns_fd < 0)
                 return al_error_set(err, errno, "open the sandbox's network namespace");
-        return in_netns(d->netns_fd, door_build_cb, d, err);
+        return in_netns(d->netns_fd, fn, d, err);
+}
+
+int rt_netdoor_setup_parent(pid_t pid, struct rt_door *d, struct al_error *err)
+{
+        return with_netns(pid, d, door_build_cb, err);
+}
+
+/* A sandbox made by an earlier airlockd: its routes and rules are still in
+ * place, the listeners died with that airlockd and its proxy. */
+static int door_reopen_cb(void *arg, struct al_error *err)
+{
+        struct rt_door *d = arg;
+        int r = d->listen_fd = door_socket(SOCK_STREAM, RT_DOOR_TCP_PORT, err);
+
+        if (r >= 0)
+                r = d->dns_fd = door_socket(SOCK_DGRAM, RT_DOOR_DNS_PORT, err);
+        return r < 0 ? r : 0;
+}
+
+int rt_netdoor_reopen_parent(pid_t pid, struct rt_door *d, struct al_error *err)
+{
+        return with_netns(pid, d, door_reopen_cb, err);
 }
 
 void rt_netdoor_close(struct rt_door *d)

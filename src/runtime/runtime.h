@@ -25,6 +25,21 @@ struct rt_limits {
         unsigned pids;
 };
 
+/* Volumes and snapshots are ext4 images in the state directory:
+ * <state>/volumes/<id>.img and <state>/snapshots/<id>.img (volume.c). */
+#define RT_OBJ_ID_MAX 48 /* "vol_..." and "snp_..." ids, with their NUL */
+
+struct rt_volume_mount {
+        char id[RT_OBJ_ID_MAX];          /* <state>/volumes/<id>.img */
+        char path[AL_MAX_VOLUME_PATH];   /* where it appears in the sandbox (rt_volume_path_valid) */
+};
+
+enum rt_root_kind {
+        RT_ROOT_IMAGE = 0, /* the image below, the sandbox's own disk above */
+        RT_ROOT_SNAPSHOT,  /* a snapshot below (read-only, shared), the sandbox's own disk above */
+        RT_ROOT_VOLUME,    /* a bootable volume, read-write, is the root itself */
+};
+
 struct rt_config {
         char id[RT_ID_LEN + 1];
         const char *state_dir; /* holds images/, disks/, slots/, mnt/ */
@@ -33,6 +48,13 @@ struct rt_config {
         struct rt_limits limits;
         int init_fd; /* sealed memfd holding airlock-init, owned by the caller */
         const char *trust_dir; /* CA bundle for the sandbox (see mounts.c), or NULL */
+        bool outlive_daemon;   /* keeps running when airlockd dies; rt_sandbox_adopt takes it back */
+        /* Volumes and the root filesystem's source (volume.c): plain data,
+         * copied into the struct, so nothing here outlives its caller. */
+        unsigned n_volumes;
+        struct rt_volume_mount volumes[AL_MAX_SANDBOX_VOLUMES];
+        enum rt_root_kind root_kind;
+        char root_id[RT_OBJ_ID_MAX]; /* the snapshot's or volume's id, unless RT_ROOT_IMAGE */
 };
 
 struct rt_stats {
@@ -67,6 +89,57 @@ void rt_sandbox_destroy(struct rt_sandbox *sb);
 /* The same, returning as soon as no process of the sandbox is left; a child
  * process finishes the removal (mounts, cgroups, uid slot) in the background. */
 void rt_sandbox_destroy_async(struct rt_sandbox *sb);
+
+/* What finds a sandbox again after airlockd restarts: airlock-init's pid and
+ * its start time (clock ticks after boot, /proc/PID/stat), which together
+ * cannot name another process. */
+struct rt_ident {
+        pid_t pid;
+        uint64_t start_time;
+};
+int rt_sandbox_ident(const struct rt_sandbox *sb, struct rt_ident *ret);
+/* Take back a sandbox an earlier airlockd made with outlive_daemon: checks
+ * that the process is that sandbox's airlock-init, takes a copy of its uid
+ * slot's lock, hands it a new channel (it answers HELLO on it) and re-opens
+ * its network door. -ESRCH when the sandbox is gone. */
+int rt_sandbox_adopt(const char *id, const struct rt_ident *ident, struct rt_sandbox **ret,
+                     struct al_error *err);
+/* Let it run on without us (airlockd exits, leaving sandboxes for the next
+ * start): frees sb and closes our descriptors; the sandbox is untouched. */
+void rt_sandbox_release(struct rt_sandbox *sb);
+/* What sandboxes that ended while no airlockd watched left behind: the
+ * cgroups of those in gone, empty cgroups of unknown sandboxes older than a
+ * minute (never one in keep, never one with a process: `airlockd run`
+ * sandboxes are not touched) and stray disk files. Returns the number of
+ * things removed. */
+int rt_remains_remove(const char *state_dir, const char *const *keep, size_t n_keep, const char *const *gone,
+                      size_t n_gone);
+
+/* --- volumes and snapshots on disk (volume.c) ---------------------------
+ * Plain files in the state directory; nothing is mounted on the host. Error
+ * messages name the volume or snapshot id, never a host path. */
+enum rt_volume_from {
+        RT_FROM_NOTHING = 0, /* an empty filesystem, its root owned by the app user */
+        RT_FROM_IMAGE,       /* a copy of an image's root filesystem (bootable) */
+        RT_FROM_SNAPSHOT,    /* a copy of a snapshot, grown to the capacity */
+};
+/* Is path an acceptable mount path for a volume: absolute, normalised, no
+ * "." or "..", not "/", not /etc, not under /proc, /sys or /dev, shorter than
+ * AL_MAX_VOLUME_PATH, of [A-Za-z0-9._@+-] and '/'. *ret_why says why not. */
+bool rt_volume_path_valid(const char *path, const char **ret_why);
+/* Make <state>/volumes/<id>.img of `bytes` (from_name: an image name or a snapshot id). */
+int rt_volume_make(const char *state_dir, const char *id, uint64_t bytes, enum rt_volume_from from,
+                   const char *from_name, struct al_error *err);
+/* Copy a detached volume into <state>/snapshots/<snapshot_id>.img (read-only);
+ * *ret_allocated gets the bytes it takes on the host. -EBUSY while a loop
+ * device still holds the volume. */
+int rt_volume_snapshot(const char *state_dir, const char *volume_id, const char *snapshot_id,
+                       uint64_t *ret_allocated, struct al_error *err);
+/* Remove the file of a volume (snapshot false) or a snapshot; a sandbox
+ * using it keeps its open copy until it ends. */
+void rt_volume_remove(const char *state_dir, bool snapshot, const char *id);
+/* The size of a snapshot's filesystem: a volume made from it needs at least that. */
+int rt_snapshot_size(const char *state_dir, const char *snapshot_id, uint64_t *ret, struct al_error *err);
 
 /* Generate a sandbox id in the SDK's format: sbx_<region>_<20 of [0-9a-hjkmnp-z]>. */
 int rt_id_generate(const char *region, char ret[RT_ID_LEN + 1]);

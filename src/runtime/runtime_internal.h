@@ -17,6 +17,15 @@
 #define RT_SANDBOX_GID_TTY 5
 #define RT_APP_UID 1000
 
+/* volume.c: the loop devices of a sandbox's volumes and root, attached by
+ * the parent (autoclear) and held open until the child has mounted them. */
+struct rt_vol_devs {
+        unsigned n_fds; /* fds[0 .. n_fds) are open */
+        int fds[AL_MAX_SANDBOX_VOLUMES + 1];
+        char dev[AL_MAX_SANDBOX_VOLUMES][64]; /* cfg->volumes[i] */
+        char root_dev[64];                    /* cfg->root_id's, unless RT_ROOT_IMAGE */
+};
+
 /* What the child needs, prepared by the parent before clone. */
 struct rt_child_args {
         const struct rt_config *cfg;
@@ -27,6 +36,32 @@ struct rt_child_args {
         int userns_fd;
         int sync_fd; /* child end: SOCK_SEQPACKET to the parent */
         int chan_fd; /* child end: becomes fd 3 of airlock-init */
+        struct rt_vol_devs vols; /* volume.c */
+        int rdv_fds[2]; /* outlive_daemon: both ends of the rendezvous (fds 4 and 5), else -1 */
+        int slot_fd;    /* outlive_daemon: the uid slot's lock (fd 6), else -1 */
+};
+
+/* netdoor.c's door, owned by a sandbox */
+struct rt_door {
+        int netns_fd;  /* the sandbox's network namespace */
+        int listen_fd; /* every outbound TCP connection arrives here */
+        int dns_fd;    /* every DNS query arrives here */
+};
+
+/* A live sandbox (sandbox.c makes it, adopt.c takes one back). */
+struct rt_sandbox {
+        char id[RT_ID_LEN + 1];
+        pid_t pid;
+        int pidfd;
+        int chan_fd;
+        int slot_fd;
+        int mntns_fd; /* holds the mount namespace so its teardown can be deferred */
+        struct rt_door door;
+        uid_t uid_base;
+        bool cgroup_made;
+        bool reaped;
+        bool adopted; /* made by an earlier airlockd: not our child */
+        struct rt_cgroup cg;
 };
 
 /* Error report from child to parent over the sync socket. */
@@ -39,12 +74,8 @@ struct rt_sync_msg {
 #define RT_STR_(x) #x
 #define RT_STR(x) RT_STR_(x)
 #define RT_DOOR_BACKLOG 256
-struct rt_door {
-        int netns_fd;  /* the sandbox's network namespace */
-        int listen_fd; /* every outbound TCP connection arrives here */
-        int dns_fd;    /* every DNS query arrives here */
-};
 int rt_netdoor_setup_parent(pid_t pid, struct rt_door *d, struct al_error *err);
+int rt_netdoor_reopen_parent(pid_t pid, struct rt_door *d, struct al_error *err);
 int rt_netdoor_socket(const struct rt_door *d, int domain, int type, struct al_error *err);
 void rt_netdoor_close(struct rt_door *d);
 
@@ -60,6 +91,13 @@ int rt_userns_open_parent(uid_t base, enum rt_profile profile, int *ret_fd, stru
 /* disk.c */
 int rt_disk_attach_parent(const char *state_dir, const char *id, uint64_t bytes,
                           char ret_dev[64], int *ret_loop_fd, struct al_error *err);
+
+/* volume.c */
+int rt_volumes_attach_parent(const struct rt_config *cfg, struct rt_vol_devs *d, struct al_error *err);
+void rt_volumes_close_parent(struct rt_vol_devs *d);
+int rt_root_snapshot_child(const struct rt_child_args *a, const char *lower, struct al_error *err);
+int rt_root_volume_child(const struct rt_child_args *a, const char *root, struct al_error *err);
+int rt_volumes_mount_child(const struct rt_child_args *a, const char *root, struct al_error *err);
 
 /* mounts.c */
 int rt_rootfs_setup_child(const struct rt_child_args *a, struct al_error *err);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,20 +23,6 @@
 
 #include "common/cleanup.h"
 #include "runtime_internal.h"
-
-struct rt_sandbox {
-        char id[RT_ID_LEN + 1];
-        pid_t pid;
-        int pidfd;
-        int chan_fd;
-        int slot_fd;
-        int mntns_fd; /* holds the mount namespace so its teardown can be deferred */
-        struct rt_door door;
-        uid_t uid_base;
-        bool cgroup_made;
-        bool reaped;
-        struct rt_cgroup cg;
-};
 
 static void close_fd(int *fd);
 
@@ -178,8 +165,11 @@ static int create_process(struct rt_sandbox *sb, const struct rt_config *cfg,
                 r = rt_userns_open_parent(sb->uid_base, cfg->profile, &a->userns_fd, err);
         if (r < 0)
                 return r;
+        a->rdv_fds[0] = a->rdv_fds[1] = -1;
+        a->slot_fd = cfg->outlive_daemon ? sb->slot_fd : -1;
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0 ||
-            socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, chan) < 0) {
+            socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, chan) < 0 ||
+            (cfg->outlive_daemon && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, a->rdv_fds) < 0)) {
                 r = al_error_set(err, errno, "socketpair");
                 close(a->userns_fd);
                 return r;
@@ -190,6 +180,9 @@ static int create_process(struct rt_sandbox *sb, const struct rt_config *cfg,
         close(sync[1]);
         close(chan[1]);
         close(a->userns_fd);
+        for (int i = 0; i < 2; i++) /* airlock-init holds both ends */
+                if (a->rdv_fds[i] >= 0)
+                        close(a->rdv_fds[i]);
         if (r >= 0)
                 r = start_child(sb, sync[0], err);
         close(sync[0]);
@@ -233,8 +226,11 @@ int rt_sandbox_create(const struct rt_config *cfg, struct rt_sandbox **ret, stru
                 sb->cgroup_made = true;
                 r = sb->cg.ops->create(&sb->cg, &cfg->limits, err);
         }
+        if (r >= 0) /* volume.c: loop devices held until the child has mounted them */
+                r = rt_volumes_attach_parent(cfg, &a.vols, err);
         if (r >= 0)
                 r = create_process(sb, cfg, &a, err);
+        rt_volumes_close_parent(&a.vols);
         if (r >= 0) {
                 char ns[64];
                 snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)sb->pid);
@@ -292,8 +288,15 @@ static void kill_and_reap(struct rt_sandbox *sb)
                 /* PID 1 of the namespace: its death takes every process in it. */
                 if (sb->pidfd >= 0)
                         syscall(SYS_pidfd_send_signal, sb->pidfd, SIGKILL, NULL, 0);
-                while (waitpid(sb->pid, NULL, 0) < 0 && errno == EINTR)
-                        ;
+                if (sb->adopted) {
+                        /* Not our child: its pidfd turns readable when it is gone. */
+                        struct pollfd p = { .fd = sb->pidfd, .events = POLLIN };
+                        while (sb->pidfd >= 0 && poll(&p, 1, -1) < 0 && errno == EINTR)
+                                ;
+                } else {
+                        while (waitpid(sb->pid, NULL, 0) < 0 && errno == EINTR)
+                                ;
+                }
                 sb->reaped = true;
         }
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Host uid ranges. Slot N owns AL_UID_RANGE ids from AL_UID_BASE + N *
  * AL_UID_RANGE; a slot is taken while its lock file is flock()ed, so a crashed
- * holder releases it with its last fd and two live sandboxes never share one. */
+ * holder releases it with its last fd and two live sandboxes never share one.
+ * A sandbox that outlives airlockd holds a copy itself (airlock-init's fd 6,
+ * read-only: it gives no way to write a host file). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -30,7 +32,7 @@ int rt_slot_acquire(const char *state_dir, unsigned *ret_slot, int *ret_lock_fd,
                 int fd;
 
                 snprintf(path, sizeof(path), "%s/%u", dir, slot);
-                fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+                fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
                 if (fd < 0)
                         return al_error_set(err, errno, "open slot lock %s", path);
                 if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
