@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -18,12 +19,60 @@
 #include "api/server.h"
 #include "api/ssh.h"
 #include "common/cleanup.h"
+#include "common/log.h"
 #include "common/parse.h"
 #include "net/policy.h"
 #include "sandbox/egress.h"
 #include "sandbox/live.h"
+#include "store/store.h"
 
 #define TOKEN_LEN 44
+
+/* One airlockd serves a state directory: a second would take the first's
+ * sandboxes away from it. The lock goes with the process. */
+static int lock_state_dir(const char *state_dir, struct al_error *err)
+{
+        char path[PATH_MAX], pid[32] = "";
+        int fd;
+
+        snprintf(path, sizeof(path), "%s/airlockd.lock", state_dir);
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return al_error_set(err, errno, "open %s", path);
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+                pid[n > 0 ? n : 0] = '\0';
+                pid[strcspn(pid, "\n")] = '\0';
+                close(fd);
+                return al_error_setx(err, EBUSY,
+                                     "another airlockd (pid %s) serves %s: stop it first, or give this one "
+                                     "another --state-dir",
+                                     pid[0] ? pid : "?", state_dir);
+        }
+        snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+        if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, strlen(pid), 0) < 0)
+                return al_error_set(err, errno, "write %s", path);
+        return 0; /* fd stays open (close-on-exec) as long as we run */
+}
+
+/* The store, with the token of <state>/token as the first admin token. */
+static int open_store(struct api_config *cfg, const char *token, struct al_error *err)
+{
+        struct store_token t;
+        int r = lock_state_dir(cfg->state_dir, err);
+
+        if (r >= 0)
+                r = store_open(cfg->state_dir, &cfg->store, err);
+        if (r < 0)
+                return r;
+        if (store_token_check(cfg->store, token, &t) == 0)
+                return 0;
+        if (store_token_count(cfg->store) == 0)
+                return store_token_import(cfg->store, "admin", token, true, &t, err);
+        al_log(AL_LOG_WARN, "api", "the token in the state directory is not a live token (revoked?)", "file",
+               "token", NULL);
+        return 0;
+}
 
 /* The token lives in <state>/token, 0600, made at first start. Its ddo_
  * prefix spares SDK users an organisation setting. */
@@ -115,13 +164,41 @@ static const struct option serve_options[] = {
         { "net-override", required_argument, NULL, 'O' },
         { "upstream-ca", required_argument, NULL, 'U' },
         { "ssh-listen", required_argument, NULL, 'S' },
+        { "stop-sandboxes-on-exit", no_argument, NULL, 'E' },
+        { "adopt-grace", required_argument, NULL, 'G' },
+        { "log-format", required_argument, NULL, 'F' },
+        { "log-level", required_argument, NULL, 'L' },
+        { "config", required_argument, NULL, 'C' }, /* read before the rest (airlockd_conf_apply) */
         { NULL, 0, NULL, 0 },
 };
+static const char *const serve_repeatable[] = { "net-allow-addr", "net-override", NULL };
+
+/* The operations flags: --adopt-grace and the log's format and level. */
+static int ops_option(struct api_config *cfg, int opt, const char *arg)
+{
+        enum al_log_level lvl;
+        uint64_t n;
+
+        if (opt == 'G' && al_parse_uint(arg, 1, 86400, &n) == 0)
+                return cfg->adopt_grace_ms = (unsigned)n * 1000, 0;
+        if (opt == 'F' && (strcmp(arg, "logfmt") == 0 || strcmp(arg, "json") == 0))
+                return al_log_set_format(strcmp(arg, "json") == 0), 0;
+        if (opt == 'L' && al_log_level_parse(arg, &lvl) == 0)
+                return al_log_set_level(lvl), 0;
+        if (opt == 'G')
+                fprintf(stderr, "airlockd: --adopt-grace: '%s' is not a number of seconds in 1..86400\n", arg);
+        else if (opt == 'F')
+                fprintf(stderr, "airlockd: --log-format: '%s' is not logfmt or json\n", arg);
+        else
+                fprintf(stderr, "airlockd: --log-level: '%s' is not debug, info, warn or error\n", arg);
+        return -1;
+}
 
 int airlockd_serve(int argc, char **argv, const char *state_dir)
 {
         struct api_config cfg = { .listen = "127.0.0.1:8080", .state_dir = state_dir, .image = "default",
-                                  .max_sandboxes = AIRLOCKD_DEFAULT_MAX_SANDBOXES };
+                                  .max_sandboxes = AIRLOCKD_DEFAULT_MAX_SANDBOXES, .adopt_grace_ms = 60000 };
+        _cleanup_(airlockd_conf_free) struct airlockd_conf conf = { 0 };
         uint64_t n;
         struct al_error err = { 0 };
         struct api_server *srv = NULL;
@@ -131,6 +208,10 @@ int airlockd_serve(int argc, char **argv, const char *state_dir)
         struct egress_config ecfg = { .image = "default" };
         int c;
 
+        if (airlockd_conf_apply(&argc, &argv, AIRLOCKD_CONF_PATH, serve_options, serve_repeatable, &conf, &err) < 0) {
+                fprintf(stderr, "airlockd: %s\n", err.msg);
+                return 2;
+        }
         optind = 0;
         opterr = 0;
         while ((c = getopt_long(argc, argv, "+", serve_options, NULL)) != -1) {
@@ -176,6 +257,17 @@ int airlockd_serve(int argc, char **argv, const char *state_dir)
                 case 'S':
                         ssh_listen = optarg;
                         break;
+                case 'E':
+                        cfg.stop_on_exit = true;
+                        break;
+                case 'C':
+                        break; /* read already */
+                case 'G':
+                case 'F':
+                case 'L':
+                        if (ops_option(&cfg, c, optarg) < 0)
+                                return 2;
+                        break;
                 case 'A':
                 case 'O':
                 case 'U':
@@ -193,12 +285,16 @@ int airlockd_serve(int argc, char **argv, const char *state_dir)
                 fprintf(stderr, "airlockd: %s\n", err.msg[0] ? err.msg : "cannot find airlock-init");
                 return 1;
         }
-        cfg.token = token;
+        if (open_store(&cfg, token, &err) < 0) {
+                fprintf(stderr, "airlockd: %s\n", err.msg);
+                return 1;
+        }
         signal(SIGPIPE, SIG_IGN);
         struct event_base *base = event_base_new();
         ecfg.state_dir = cfg.state_dir;
         ecfg.image = cfg.image;
-        if (!base || egress_start(base, &ecfg, &err) < 0 || api_server_start(base, &cfg, &srv, &err) < 0) {
+        if (!base || egress_start(base, &ecfg, &err) < 0 || api_server_start(base, &cfg, &srv, &err) < 0 ||
+            api_server_adopt(srv, &err) < 0) {
                 fprintf(stderr, "airlockd: %s\n", err.msg[0] ? err.msg : "cannot start the event loop");
                 return 1;
         }
@@ -227,10 +323,14 @@ int airlockd_serve(int argc, char **argv, const char *state_dir)
         /* Sandboxes being freed from an earlier turn finish first, then the rest. */
         event_base_loop(base, EVLOOP_NONBLOCK);
         api_ssh_stop();
-        sbx_kill_all();
+        if (cfg.stop_on_exit)
+                sbx_kill_all();
+        else
+                sbx_release_all(); /* for the next start to adopt */
         event_base_loop(base, EVLOOP_NONBLOCK); /* flush the close frames */
         api_server_stop(srv);
         egress_stop();
+        store_close(cfg.store);
         event_free(ev_term);
         event_free(ev_int);
         event_free(ev_chld);

@@ -17,10 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <wslay/wslay.h>
 
 #include "common/b64.h"
 #include "common/limits.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "console.h"
+#include "rest.h"
 #include "sandbox/egress.h"
 #include "sandbox/live.h"
 #include "http.h"
@@ -53,6 +58,7 @@ struct conn {
         struct api_http_req req;
         wslay_event_context_ptr ws;
         struct sbx *sbx;
+        struct store_token token; /* who is asking (after token_ok) */
         bool closing_after_write;
         size_t held; /* bytes of the first head kept in the input for the ingress */
 };
@@ -81,14 +87,52 @@ static void send_error(struct conn *c, int status, const char *reason, const cha
         send_json_response(c, status, reason, json_pack("{s:s,s:s}", "code", code, "message", msg), NULL);
 }
 
-static bool token_ok(const struct conn *c)
+static const char *reason_phrase(int status)
 {
-        const char *want = c->srv->cfg->token;
-        size_t n = strlen(want);
+        switch (status) {
+        case 200:
+                return "OK";
+        case 201:
+                return "Created";
+        case 400:
+                return "Bad Request";
+        case 401:
+                return "Unauthorized";
+        case 403:
+                return "Forbidden";
+        case 404:
+                return "Not Found";
+        case 405:
+                return "Method Not Allowed";
+        case 409:
+                return "Conflict";
+        case 429:
+                return "Too Many Requests";
+        default:
+                return status < 300 ? "OK" : "Internal Server Error";
+        }
+}
 
-        if (!c->req.auth || strncmp(c->req.auth, "Bearer ", 7) != 0 || strlen(c->req.auth + 7) != n)
+/* A -errno from the storage layer as an HTTP status. */
+static int status_of(int r)
+{
+        return r == -EINVAL ? 400 : r == -ENOENT ? 404 : r == -EBUSY || r == -EEXIST ? 409 : 500;
+}
+
+/* Looked up on every request: a revoked token stops working at once. */
+static bool token_ok(struct conn *c)
+{
+        if (!c->req.auth || strncmp(c->req.auth, "Bearer ", 7) != 0)
                 return false;
-        return CRYPTO_memcmp(c->req.auth + 7, want, n) == 0;
+        return store_token_check(c->srv->cfg->store, c->req.auth + 7, &c->token) == 0;
+}
+
+/* A sandbox another token made does not exist for this one (SEC-55). */
+static struct sbx *find_own(struct conn *c, const char *id)
+{
+        struct sbx *s = sbx_find(id);
+
+        return s && strcmp(sbx_token_id(s), c->token.id) == 0 ? s : NULL;
 }
 
 /* --- WebSocket ------------------------------------------------------------ */
@@ -287,6 +331,27 @@ static bool labels_ok(json_t *labels)
         return true;
 }
 
+/* The routes of rest.h: volumes, snapshots, tokens. */
+static bool route_rest(struct conn *c, const char *path, const char *query)
+{
+        char base[300], link[1100] = "";
+        struct api_rest_req rq = { .method = c->req.parser.method, .path = path, .query = query,
+                                   .body = c->req.body, .body_len = c->req.body_len, .token = &c->token,
+                                   .base_url = base };
+        struct api_rest_res rs = { 0 };
+        struct store *st = c->srv->cfg->store;
+
+        snprintf(base, sizeof(base), "%s://%s", c->srv->tls ? "https" : "http",
+                 c->req.host && strlen(c->req.host) < 256 && !strpbrk(c->req.host, "\r\n<>\" ")
+                         ? c->req.host : c->srv->cfg->listen);
+        if (!api_tokens_route(st, &rq, &rs) && !api_console_route(st, &rq, &rs))
+                return false;
+        if (rs.link[0])
+                snprintf(link, sizeof(link), "Link: %s\r\n", rs.link);
+        send_json_response(c, rs.status, reason_phrase(rs.status), rs.body ? rs.body : json_object(), link);
+        return true;
+}
+
 /* GET /api/v2/sandboxes?labels[k]=v */
 static void route_list(struct conn *c, const char *query)
 {
@@ -308,7 +373,7 @@ static void route_list(struct conn *c, const char *query)
                         json_object_set_new(want, key + 7, json_string(val));
                 }
         }
-        send_json_response(c, 200, "OK", sbx_list(want), NULL);
+        send_json_response(c, 200, "OK", store_sandbox_list(c->srv->cfg->store, c->token.id, want), NULL);
         json_decref(want);
 }
 
@@ -361,16 +426,26 @@ static int open_door(struct sbx *s, json_t *allow, json_t *secrets, struct al_er
         return 0;
 }
 
+/* What a restarted airlockd needs to take the sandbox back (sbx_adopt). */
+static json_t *sandbox_state(int64_t stop_at, json_t *allow, json_t *secrets, const struct rt_config *rc)
+{
+        return json_pack("{s:I,s:O?,s:O?,s:I}", "stop_at_ms", (json_int_t)stop_at, "allow_net", allow,
+                         "secrets", secrets, "memory_bytes", (json_int_t)rc->limits.memory_bytes);
+}
+
 static void route_create(struct conn *c)
 {
         struct al_error err = { 0 };
+        struct store *st = c->srv->cfg->store;
         json_t *cfg = api_config_decode(c->req.config ? c->req.config : "e30=", &err);
         struct rt_config rc = { .state_dir = c->srv->cfg->state_dir, .image = c->srv->cfg->image,
                                 .profile = c->srv->cfg->profile, .init_fd = c->srv->cfg->init_fd,
-                                .trust_dir = egress_trust_dir(),
+                                .trust_dir = egress_trust_dir(), .outlive_daemon = true,
                                 .limits = { AL_DEFAULT_MEMORY, AL_DEFAULT_DISK, AL_DEFAULT_CPUS, AL_DEFAULT_PIDS } };
         int64_t stop_at = 0;
-        json_t *allow = NULL, *secrets = NULL;
+        json_t *allow = NULL, *secrets = NULL, *labels = NULL;
+        bool storage = false;
+        int r;
 
         if (!cfg) {
                 send_error(c, 400, "Bad Request", "INVALID_CONFIG", err.msg);
@@ -380,27 +455,21 @@ static void route_create(struct conn *c)
         if (json_is_integer(mem)) {
                 uint64_t bytes = (uint64_t)json_integer_value(mem) << 20;
                 if (json_integer_value(mem) <= 0 || bytes < AL_MIN_MEMORY || bytes > AL_MAX_MEMORY) {
-                        json_decref(cfg);
                         send_error(c, 400, "Bad Request", "INVALID_CONFIG", "memory_mb is out of range");
-                        return;
+                        goto out;
                 }
                 rc.limits.memory_bytes = bytes;
         }
         if (json_is_integer(stop))
                 stop_at = json_integer_value(stop);
-        json_t *labels = json_object_get(cfg, "labels");
+        labels = json_incref(json_object_get(cfg, "labels"));
         if (labels && !labels_ok(labels)) {
-                json_decref(cfg);
                 send_error(c, 400, "Bad Request", "INVALID_CONFIG",
                            "labels: at most 5, keys up to 64 bytes, values up to 128 bytes, all strings");
-                return;
+                goto out;
         }
-        if (!net_config_ok(c, cfg, &allow, &secrets)) {
-                json_decref(cfg);
-                return;
-        }
-        labels = json_incref(labels);
-        json_decref(cfg);
+        if (!net_config_ok(c, cfg, &allow, &secrets))
+                goto out;
         if (sbx_count() >= c->srv->cfg->max_sandboxes) {
                 send_error(c, 429, "Too Many Requests", "TOO_MANY_SANDBOXES",
                            "the server's limit of live sandboxes is reached (airlockd --max-sandboxes)");
@@ -410,17 +479,36 @@ static void route_create(struct conn *c)
                 send_error(c, 500, "Internal Server Error", "INTERNAL", "cannot make a sandbox id");
                 goto out;
         }
+        r = api_console_sandbox_storage(st, &c->token, cfg, rc.id, &rc, &err);
+        if (r < 0) {
+                int status = status_of(r);
+                send_error(c, status, reason_phrase(status), status == 500 ? "SANDBOX_CREATE_FAILED" : "INVALID_CONFIG",
+                           err.msg);
+                goto out;
+        }
+        storage = true;
         c->sbx = sbx_create(c->srv->base, &rc, stop_at, &err);
         if (c->sbx && open_door(c->sbx, allow, secrets, &err) < 0) {
                 sbx_kill(c->sbx, 1011, "internal error");
                 c->sbx = NULL;
         }
+        /* Recorded before the client hears of it: a crash from here on
+         * leaves a sandbox the next start knows. */
+        if (c->sbx) {
+                json_t *state = sandbox_state(stop_at, allow, secrets, &rc);
+                r = sbx_record(c->sbx, st, c->token.id, labels, state, &err);
+                json_decref(state);
+                if (r < 0) {
+                        sbx_kill(c->sbx, 1011, "internal error");
+                        c->sbx = NULL;
+                }
+        }
+        storage = false; /* from here on the sandbox's end releases it */
         if (!c->sbx) {
+                api_console_sandbox_released(st, rc.id);
                 send_error(c, 500, "Internal Server Error", "SANDBOX_CREATE_FAILED", err.msg);
                 goto out;
         }
-        if (labels)
-                sbx_set_labels(c->sbx, labels);
         send_upgrade(c, rc.id);
         if (ws_start(c) < 0) {
                 sbx_kill(c->sbx, 1011, "internal error");
@@ -428,6 +516,9 @@ static void route_create(struct conn *c)
         }
         sbx_attach(c->sbx, &c->peer, true);
 out:
+        if (storage)
+                api_console_sandbox_released(st, rc.id);
+        json_decref(cfg);
         json_decref(labels);
         json_decref(allow);
         json_decref(secrets);
@@ -435,7 +526,7 @@ out:
 
 static void route_connect(struct conn *c, const char *id)
 {
-        struct sbx *s = sbx_find(id);
+        struct sbx *s = find_own(c, id);
 
         if (!s) {
                 send_error(c, 404, "Not Found", "SANDBOX_NOT_FOUND", "no such sandbox");
@@ -467,7 +558,7 @@ static void route_expose_http(struct conn *c, struct sbx *s)
 
 static void route_sandbox(struct conn *c, const char *id, const char *rest)
 {
-        struct sbx *s = sbx_find(id);
+        struct sbx *s = find_own(c, id);
         enum http_method m = c->req.parser.method;
         json_t *ssh;
 
@@ -500,6 +591,21 @@ static void route_sandbox(struct conn *c, const char *id, const char *rest)
         }
 }
 
+/* GET /metrics: Prometheus text, for any valid token (no admin tokens yet). */
+static void send_metrics(struct conn *c)
+{
+        char *text = api_metrics_render();
+
+        if (!text)
+                return send_error(c, 500, "Internal Server Error", "INTERNAL", "out of memory");
+        evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 200 OK\r\nContent-Type: text/plain; "
+                            "version=0.0.4\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                            strlen(text), text);
+        free(text);
+        c->state = CONN_CLOSING;
+        c->closing_after_write = true;
+}
+
 static void route(struct conn *c)
 {
         char path[API_MAX_URL], id[RT_ID_LEN + 1];
@@ -517,11 +623,18 @@ static void route(struct conn *c)
                 return;
         }
         bool upgrade = api_http_req_is_websocket(&c->req);
+        /* console routes */
+        if (strcmp(path, "/metrics") == 0 && c->req.parser.method == HTTP_GET)
+                return send_metrics(c);
+        if (route_rest(c, path, q))
+                return;
         if (strcmp(path, "/api/v3/sandboxes/create") == 0 && c->req.parser.method == HTTP_GET) {
+                uint64_t t0 = api_metrics_clock_ns();
                 if (!upgrade)
                         send_error(c, 400, "Bad Request", "UPGRADE_REQUIRED", "create is a WebSocket upgrade");
                 else
                         route_create(c);
+                api_metrics_create_done(t0, c->sbx && c->state == CONN_WS); /* ok: upgraded, sandbox attached */
                 return;
         }
         if (strcmp(path, "/api/v2/sandboxes") == 0 && c->req.parser.method == HTTP_GET) {
@@ -745,6 +858,13 @@ static int tls_setup(struct api_server *srv, const struct api_config *cfg, struc
 
 static int ingress_start(struct api_server *srv, const struct api_config *cfg, struct al_error *err);
 
+static struct store *gone_store;
+
+static void on_sandbox_gone(const char *id)
+{
+        api_console_sandbox_released(gone_store, id);
+}
+
 int api_server_start(struct event_base *base, const struct api_config *cfg, struct api_server **ret,
                      struct al_error *err)
 {
@@ -757,6 +877,8 @@ int api_server_start(struct event_base *base, const struct api_config *cfg, stru
         srv = calloc(1, sizeof(*srv));
         if (!srv)
                 return al_error_set(err, ENOMEM, "allocate server");
+        gone_store = cfg->store;
+        sbx_set_gone_hook(on_sandbox_gone);
         srv->base = base;
         srv->cfg = cfg;
         if (cfg->tls_cert || cfg->tls_key) {
@@ -806,6 +928,97 @@ const char *api_server_ingress_ca(const struct api_server *srv)
 const char *api_server_ingress_base(const struct api_server *srv)
 {
         return api_ingress_base(srv->ingress);
+}
+
+struct adopt_walk {
+        char (*ids)[RT_ID_LEN + 1];
+        size_t n, cap;
+};
+
+static int collect_running(void *arg, const struct store_sandbox *rec)
+{
+        struct adopt_walk *w = arg;
+
+        if (strlen(rec->id) != RT_ID_LEN)
+                return 0;
+        if (w->n == w->cap) {
+                size_t cap = w->cap ? w->cap * 2 : 64;
+                void *p = realloc(w->ids, cap * sizeof(*w->ids));
+                if (!p)
+                        return -ENOMEM;
+                w->ids = p;
+                w->cap = cap;
+        }
+        memcpy(w->ids[w->n++], rec->id, RT_ID_LEN + 1);
+        return 0;
+}
+
+static struct sbx *adopt_one(struct api_server *srv, const struct store_sandbox *rec, struct al_error *err)
+{
+        struct sbx *s = sbx_adopt(srv->base, srv->cfg->store, rec, srv->cfg->adopt_grace_ms, err);
+
+        if (s && egress_add(rec->id, sbx_rt(s), json_object_get(rec->state, "allow_net"),
+                            json_object_get(rec->state, "secrets"), err) < 0) {
+                sbx_kill(s, 1011, "internal error");
+                return NULL;
+        }
+        return s;
+}
+
+int api_server_adopt(struct api_server *srv, struct al_error *err)
+{
+        struct store *st = srv->cfg->store;
+        struct adopt_walk w = { 0 };
+        const char **keep, **gone;
+        size_t n_keep = 0, n_gone = 0;
+        struct timespec t0, t1;
+        int r;
+
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        r = store_sandbox_foreach_running(st, collect_running, &w);
+        keep = calloc(w.n + 1, sizeof(*keep));
+        gone = calloc(w.n + 1, sizeof(*gone));
+        if (r < 0 || !keep || !gone) {
+                free(w.ids);
+                free(keep);
+                free(gone);
+                return al_error_set(err, r < 0 ? -r : ENOMEM, "list the sandboxes to adopt");
+        }
+        for (size_t i = 0; i < w.n; i++) {
+                struct store_sandbox rec = { 0 };
+                struct al_error e = { 0 };
+                struct timespec now;
+
+                if (store_sandbox_get(st, w.ids[i], &rec) < 0)
+                        continue;
+                if (adopt_one(srv, &rec, &e)) {
+                        keep[n_keep++] = w.ids[i];
+                } else {
+                        clock_gettime(CLOCK_REALTIME, &now);
+                        al_log(AL_LOG_INFO, "sandbox", "ended while airlockd was away", "id", rec.id, "reason",
+                               e.msg, NULL);
+                        (void)store_sandbox_stopped(st, rec.id, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000,
+                                                    &e);
+                        api_console_sandbox_released(st, rec.id);
+                        gone[n_gone++] = w.ids[i];
+                }
+                store_sandbox_clear(&rec);
+        }
+        int removed = rt_remains_remove(srv->cfg->state_dir, keep, n_keep, gone, n_gone);
+        api_metrics_adopted_set((unsigned)n_keep);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        char adopted_s[16], gone_s[16], removed_s[16], ms_s[24];
+        snprintf(adopted_s, sizeof(adopted_s), "%zu", n_keep);
+        snprintf(gone_s, sizeof(gone_s), "%zu", n_gone);
+        snprintf(removed_s, sizeof(removed_s), "%d", removed);
+        snprintf(ms_s, sizeof(ms_s), "%.1f",
+                 (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+        al_log(AL_LOG_INFO, "sandbox", "adopted the sandboxes of before", "adopted", adopted_s, "ended", gone_s,
+               "remains_removed", removed_s, "ms", ms_s, NULL);
+        free(keep);
+        free(gone);
+        free(w.ids);
+        return 0;
 }
 
 void api_server_stop(struct api_server *srv)

@@ -13,10 +13,13 @@
 #include "common/buf.h"
 #include "common/chan.h"
 #include "common/errno_class.h"
+#include "common/log.h"
+#include "common/metrics.h"
 #include "live.h"
 #include "deno.h"
 #include "egress.h"
 #include "fetch.h"
+#include "past.h"
 
 #define SBX_MAX_PEERS 64
 #define SBX_MAX_PROCS AL_MAX_PROCS
@@ -103,9 +106,15 @@ struct sbx {
         uint32_t reply_id;
         uint32_t next_chan_id;
         bool dying;
+        bool adopted;        /* made by an earlier airlockd */
+        bool orphan_session; /* adopted session sandbox: ends unless a client comes back */
+        struct store *store; /* where it is recorded (sbx_record), or NULL */
+        char token_id[STORE_ID_MAX];
+        json_t *state;       /* what a restarted airlockd needs (store's state column) */
 };
 
 static struct sbx *all;
+static void (*gone_hook)(const char *id);
 static int64_t next_stream_id = 1000; /* server-wide: the SDK's maps are per client process */
 
 /* --- small helpers ------------------------------------------------------- */
@@ -118,6 +127,7 @@ json_t *sbx_error_object(const char *cls, const char *message, const char *code)
 
 json_t *sbx_rpc_result(json_t *id, json_t *result)
 {
+        api_metrics_rpc_done(id, result);
         return json_pack("{s:s,s:O,s:o}", "jsonrpc", "2.0", "id", id, "result", result);
 }
 
@@ -144,6 +154,22 @@ static void reply_err(struct sbx_peer *p, json_t *id, int code, const char *fmt,
         p->send(p, sbx_rpc_result(id, json_pack("{s:o}", "error",
                                                  sbx_error_object(al_errno_class(code), msg,
                                                                   strerrorname_np(code)))));
+}
+
+void sbx_reply_ok(struct sbx_peer *p, json_t *id, json_t *value)
+{
+        reply_ok(p, id, value);
+}
+
+void sbx_reply_err(struct sbx_peer *p, json_t *id, int code, const char *fmt, ...)
+{
+        char msg[AL_MAX_ERRMSG];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        reply_err(p, id, code, "%s", msg);
 }
 
 static void notify(struct sbx_peer *p, const char *method, json_t *params)
@@ -279,6 +305,13 @@ int sbx_set_stop_at(struct sbx *s, int64_t stop_at_ms)
         tv.tv_sec = delay / 1000;
         tv.tv_usec = (delay % 1000) * 1000;
         s->stop_at_ms = stop_at_ms;
+        if (s->store && s->state) {
+                struct al_error err = { 0 };
+                json_object_set_new(s->state, "stop_at_ms", json_integer(stop_at_ms));
+                if (store_sandbox_set_state(s->store, s->id, s->state, &err) < 0)
+                        al_log(AL_LOG_ERROR, "sandbox", "cannot record the stop time", "id", s->id, "error",
+                               err.msg, NULL);
+        }
         return evtimer_add(s->timer, &tv);
 }
 
@@ -300,16 +333,27 @@ static void unlink_sbx(struct sbx *s)
                 }
 }
 
-static void sbx_free_now(struct sbx *s, bool async);
+enum sbx_end { SBX_END_ASYNC, SBX_END_SYNC, SBX_END_RELEASE };
+static void sbx_free_now(struct sbx *s, enum sbx_end how);
 
 static void sbx_free(struct sbx *s)
 {
-        sbx_free_now(s, true);
+        sbx_free_now(s, SBX_END_ASYNC);
 }
 
-static void sbx_free_now(struct sbx *s, bool async)
+static void sbx_free_now(struct sbx *s, enum sbx_end how)
 {
         unlink_sbx(s);
+        if (how != SBX_END_RELEASE) {
+                struct al_error err = { 0 };
+                if (s->store && store_sandbox_stopped(s->store, s->id, now_ms(), &err) < 0)
+                        al_log(AL_LOG_ERROR, "sandbox", "cannot record the end", "id", s->id, "error", err.msg,
+                               NULL);
+                if (gone_hook)
+                        gone_hook(s->id);
+        }
+        json_decref(s->state);
+        past_sbx_gone(s);
         fetch_sbx_gone(s);
         deno_sbx_gone(s);
         egress_del(s->id); /* the proxy closes the door before the sandbox goes */
@@ -330,10 +374,12 @@ static void sbx_free_now(struct sbx *s, bool async)
                 event_free(s->free_ev);
         if (s->chan)
                 bufferevent_free(s->chan);
-        if (async)
+        if (how == SBX_END_ASYNC)
                 rt_sandbox_destroy_async(s->rt);
-        else
+        else if (how == SBX_END_SYNC)
                 rt_sandbox_destroy(s->rt);
+        else
+                rt_sandbox_release(s->rt);
         free(s);
 }
 
@@ -347,6 +393,7 @@ static void close_peers(struct sbx *s, int code, const char *reason)
         struct sbx_peer *peers[SBX_MAX_PEERS];
 
         s->dying = true;
+        api_metrics_live_set(sbx_count());
         fetch_sbx_gone(s);
         bufferevent_disable(s->chan, EV_READ | EV_WRITE);
         evtimer_del(s->timer);
@@ -378,8 +425,66 @@ void sbx_kill_all(void)
                 struct sbx *s = all;
                 if (!s->dying)
                         close_peers(s, 1001, "server shutting down");
-                sbx_free_now(s, false); /* also cancels a pending deferred free */
+                sbx_free_now(s, SBX_END_SYNC); /* also cancels a pending deferred free */
         }
+}
+
+/* At shutdown, leaving the sandboxes running for the next start: clients
+ * hear 1001 and may reconnect to that one (Sandbox.connect). */
+void sbx_release_all(void)
+{
+        while (all) {
+                struct sbx *s = all;
+                bool dying = s->dying;
+                if (!dying)
+                        close_peers(s, 1001, "server restarting");
+                sbx_free_now(s, dying ? SBX_END_SYNC : SBX_END_RELEASE);
+        }
+}
+
+void sbx_set_gone_hook(void (*fn)(const char *id))
+{
+        gone_hook = fn;
+}
+
+const char *sbx_token_id(const struct sbx *s)
+{
+        return s->token_id;
+}
+
+bool sbx_adopted(const struct sbx *s)
+{
+        return s->adopted;
+}
+
+int sbx_record(struct sbx *s, struct store *st, const char *token_id, json_t *labels, json_t *state,
+               struct al_error *err)
+{
+        struct rt_ident ident;
+        struct store_sandbox rec = { .created_ms = s->created_ms };
+        int r;
+
+        if (rt_sandbox_ident(s->rt, &ident) < 0)
+                return al_error_setx(err, ESRCH, "the sandbox's airlock-init is gone");
+        s->state = json_deep_copy(state);
+        if (!s->state)
+                return al_error_set(err, ENOMEM, "record sandbox");
+        json_object_set_new(s->state, "pid", json_integer(ident.pid));
+        json_object_set_new(s->state, "start_time", json_integer((json_int_t)ident.start_time));
+        snprintf(s->token_id, sizeof(s->token_id), "%s", token_id);
+        snprintf(rec.id, sizeof(rec.id), "%s", s->id);
+        snprintf(rec.token_id, sizeof(rec.token_id), "%s", token_id);
+        rec.labels = labels ? labels : json_object();
+        rec.state = s->state;
+        r = store_sandbox_insert(st, &rec, err);
+        if (!labels)
+                json_decref(rec.labels);
+        if (r < 0)
+                return r;
+        s->store = st;
+        if (labels)
+                sbx_set_labels(s, labels);
+        return 0;
 }
 
 void sbx_attach(struct sbx *s, struct sbx_peer *p, bool primary)
@@ -387,6 +492,13 @@ void sbx_attach(struct sbx *s, struct sbx_peer *p, bool primary)
         for (int i = 0; i < SBX_MAX_PEERS; i++)
                 if (!s->peers[i]) {
                         s->peers[i] = p;
+                        /* The first client back after a restart owns an
+                         * adopted session sandbox, as its creator did. */
+                        if (s->orphan_session) {
+                                s->orphan_session = false;
+                                evtimer_del(s->timer);
+                                primary = true;
+                        }
                         if (primary)
                                 s->primary = p;
                         return;
@@ -441,6 +553,7 @@ void sbx_detach(struct sbx *s, struct sbx_peer *p)
                         in_free(&s->in[i]);
         fetch_peer_gone(s, p);
         deno_peer_gone(s, p);
+        past_peer_gone(s, p);
         if (p == s->primary) {
                 s->primary = NULL;
                 if (s->stop_at_ms == 0) /* a session sandbox ends with its creator */
@@ -497,6 +610,7 @@ static void on_exit_frame(struct sbx *s, struct proc *pr, const struct al_frame 
                 return;
         }
         pr->exited = true;
+        api_metrics_process_exit(wait_result(s, pr)); /* an OOM kill counts once, waited for or not */
         end_streams(pr);
         deno_proc_exited(s, pr->pid);
         for (int i = 0; i < pr->n_waiters; i++) {
@@ -758,38 +872,6 @@ static void on_chan_event(struct bufferevent *bev, short what, void *arg)
                 sbx_kill(arg, 1011, "the sandbox ended");
 }
 
-static json_t *iso_ms(int64_t ms)
-{
-        char buf[64];
-        time_t t = (time_t)(ms / 1000);
-        struct tm tm;
-
-        gmtime_r(&t, &tm);
-        strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".%03dZ", (int)(ms % 1000));
-        return json_string(buf);
-}
-
-/* The console's sandbox list (GET /api/v2/sandboxes), filtered by labels. */
-json_t *sbx_list(json_t *want_labels)
-{
-        json_t *arr = json_array();
-        const char *k;
-        json_t *v;
-
-        for (struct sbx *s = all; s; s = s->next) {
-                bool ok = !s->dying;
-                json_object_foreach(want_labels, k, v) if (!json_equal(json_object_get(s->labels, k), v)) ok = false;
-                if (!ok)
-                        continue;
-                json_array_append_new(arr, json_pack("{s:s,s:o,s:n,s:s,s:s,s:O}", "id", s->id, "createdAt",
-                                                     iso_ms(s->created_ms), "stoppedAt", "region", "loc",
-                                                     "status", "running", "labels",
-                                                     s->labels ? s->labels : json_object()));
-        }
-        return arr;
-}
-
 void sbx_netlog_add(struct sbx *s, json_t *rec)
 {
         if (!s->netlog)
@@ -829,8 +911,10 @@ void sbx_set_labels(struct sbx *s, json_t *labels)
         s->labels = json_incref(labels);
 }
 
-struct sbx *sbx_create(struct event_base *base, const struct rt_config *cfg, int64_t stop_at_ms,
-                       struct al_error *err)
+/* Wrap a runtime sandbox (new or adopted) and start relaying its channel. */
+static struct sbx *sbx_wrap(struct event_base *base, const char *id, int64_t created_ms,
+                            int (*make)(const void *arg, struct rt_sandbox **ret, struct al_error *err),
+                            const void *arg, struct al_error *err)
 {
         struct sbx *s = calloc(1, sizeof(*s));
 
@@ -838,11 +922,11 @@ struct sbx *sbx_create(struct event_base *base, const struct rt_config *cfg, int
                 al_error_set(err, ENOMEM, "allocate sandbox");
                 return NULL;
         }
-        memcpy(s->id, cfg->id, sizeof(s->id));
+        snprintf(s->id, sizeof(s->id), "%s", id);
         s->base = base;
-        s->created_ms = now_ms();
+        s->created_ms = created_ms;
         al_buf_init(&s->reply, AL_MAX_CALL);
-        if (rt_sandbox_create(cfg, &s->rt, err) < 0) {
+        if (make(arg, &s->rt, err) < 0) {
                 free(s);
                 return NULL;
         }
@@ -859,8 +943,65 @@ struct sbx *sbx_create(struct event_base *base, const struct rt_config *cfg, int
         bufferevent_enable(s->chan, EV_READ | EV_WRITE);
         s->next = all;
         all = s;
-        if (stop_at_ms > 0)
+        api_metrics_live_set(sbx_count());
+        return s;
+}
+
+static int make_new(const void *arg, struct rt_sandbox **ret, struct al_error *err)
+{
+        return rt_sandbox_create(arg, ret, err);
+}
+
+struct sbx *sbx_create(struct event_base *base, const struct rt_config *cfg, int64_t stop_at_ms,
+                       struct al_error *err)
+{
+        struct sbx *s = sbx_wrap(base, cfg->id, now_ms(), make_new, cfg, err);
+
+        if (s && stop_at_ms > 0)
                 sbx_set_stop_at(s, stop_at_ms);
+        return s;
+}
+
+struct adopt_arg {
+        const char *id;
+        struct rt_ident ident;
+};
+
+static int make_adopted(const void *arg, struct rt_sandbox **ret, struct al_error *err)
+{
+        const struct adopt_arg *a = arg;
+        return rt_sandbox_adopt(a->id, &a->ident, ret, err);
+}
+
+struct sbx *sbx_adopt(struct event_base *base, struct store *st, const struct store_sandbox *rec,
+                      unsigned grace_ms, struct al_error *err)
+{
+        json_t *pid = json_object_get(rec->state, "pid"), *start = json_object_get(rec->state, "start_time");
+        struct adopt_arg a = { .id = rec->id };
+        struct sbx *s;
+
+        if (!json_is_integer(pid) || !json_is_integer(start)) {
+                al_error_setx(err, EINVAL, "sandbox %s: its record has no pid", rec->id);
+                return NULL;
+        }
+        a.ident.pid = (pid_t)json_integer_value(pid);
+        a.ident.start_time = (uint64_t)json_integer_value(start);
+        s = sbx_wrap(base, rec->id, rec->created_ms, make_adopted, &a, err);
+        if (!s)
+                return NULL;
+        s->adopted = true;
+        s->store = st;
+        s->state = json_deep_copy(rec->state);
+        snprintf(s->token_id, sizeof(s->token_id), "%s", rec->token_id);
+        sbx_set_labels(s, rec->labels);
+        int64_t stop_at = json_integer_value(json_object_get(rec->state, "stop_at_ms"));
+        if (stop_at > 0) {
+                sbx_set_stop_at(s, stop_at);
+        } else {
+                struct timeval tv = { grace_ms / 1000, (grace_ms % 1000) * 1000 };
+                s->orphan_session = true;
+                evtimer_add(s->timer, &tv);
+        }
         return s;
 }
 
@@ -992,7 +1133,15 @@ int sbx_spawn(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *params, jso
 static void m_process_wait(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *params)
 {
         struct proc *pr = proc_by_pid(s, json_int(params, "pid", -1));
+        int r;
 
+        /* A process the airlockd before us started: ask airlock-init. */
+        if (!pr && s->adopted && json_int(params, "pid", -1) > 1) {
+                r = past_wait(s, p, id, json_int(params, "pid", -1));
+                if (r < 0)
+                        reply_err(p, id, -r, "cannot wait for pid %lld", (long long)json_int(params, "pid", -1));
+                return;
+        }
         if (!pr) {
                 reply_err(p, id, ENOENT, "no process with pid %lld", (long long)json_int(params, "pid", -1));
                 return;
@@ -1016,6 +1165,14 @@ static void m_process_kill(struct sbx *s, struct sbx_peer *p, json_t *id, json_t
 
         if (sig < 0) {
                 reply_err(p, id, EINVAL, "unknown signal");
+                return;
+        }
+        if (!pr && s->adopted && json_int(params, "pid", -1) > 1) {
+                int r = past_kill(s, json_int(params, "pid", -1), sig);
+                if (r < 0)
+                        reply_err(p, id, -r, "cannot signal pid %lld", (long long)json_int(params, "pid", -1));
+                else
+                        reply_ok(p, id, NULL);
                 return;
         }
         if (!pr || pr->exited) {
@@ -1258,6 +1415,7 @@ void sbx_rpc(struct sbx *s, struct sbx_peer *p, json_t *id, const char *method, 
 {
         if (s->dying)
                 return;
+        api_metrics_rpc_begin(id, method);
         if (strcmp(method, "spawn") == 0)
                 return m_spawn(s, p, id, params);
         if (strcmp(method, "processWait") == 0)

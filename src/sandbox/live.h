@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "runtime/runtime.h"
+#include "store/store.h"
 
 /* A WebSocket connection, as a sandbox sees it. */
 struct sbx_peer {
@@ -40,8 +41,22 @@ void sbx_peer_drained(struct sbx *s, struct sbx_peer *p);
 /* Kill it: every peer is closed with code, the sandbox removed. */
 void sbx_kill(struct sbx *s, int code, const char *reason);
 void sbx_kill_all(void);
+/* Close every peer (1001) and let the sandboxes run on for the next start. */
+void sbx_release_all(void);
 void sbx_set_labels(struct sbx *s, json_t *labels);
-json_t *sbx_list(json_t *want_labels); /* the console's listing */
+/* Record a new sandbox in the store, owned by token_id, before the client
+ * hears of it; state is copied, with airlock-init's pid and start time added.
+ * From then on its end is recorded too. */
+int sbx_record(struct sbx *s, struct store *st, const char *token_id, json_t *labels, json_t *state,
+               struct al_error *err);
+/* Take back a recorded sandbox after a restart. A session sandbox (no stop
+ * time) ends after grace_ms unless a client connects: that one owns it. */
+struct sbx *sbx_adopt(struct event_base *base, struct store *st, const struct store_sandbox *rec,
+                      unsigned grace_ms, struct al_error *err);
+bool sbx_adopted(const struct sbx *s);
+const char *sbx_token_id(const struct sbx *s);
+/* Called with the id of every sandbox that ends (not one released). */
+void sbx_set_gone_hook(void (*fn)(const char *id));
 const struct rt_sandbox *sbx_rt(const struct sbx *s);
 void sbx_env_set(struct sbx *s, const char *key, const char *value);
 /* The egress log: one record per connection, from airlock-proxy. */
@@ -95,6 +110,11 @@ int sbx_proc_adopt(struct sbx *s, struct sbx_peer *owner, uint32_t id, const str
                    void *arg);
 uint32_t sbx_chan_id_new(struct sbx *s);
 int sbx_proc_state(struct sbx *s, int64_t pid);
+
+/* Answer a client's request (id borrowed; value stolen). */
+void sbx_reply_ok(struct sbx_peer *p, json_t *id, json_t *value);
+void sbx_reply_err(struct sbx_peer *p, json_t *id, int code, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
 
 /* Helpers shared with the API layer. */
 json_t *sbx_error_object(const char *cls, const char *message, const char *code);

@@ -240,6 +240,11 @@ test("with an operator certificate and --expose-domain: names under the base get
   const gen = spawnSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
     "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]);
   assert.equal(gen.status, 0, gen.stderr.toString());
+  // One airlockd per state directory: the plain one goes first (this is the last test).
+  await sandbox?.kill().catch(() => {});
+  sandbox = null;
+  await server.stop();
+  server = null;
   const saved = { ...process.env };
   const tls = await startServer({ args: ["--tls-cert", cert, "--tls-key", key, "--expose-domain", "Apps.Example.test"] });
   Object.assign(process.env, saved); // startServer exported its endpoint: the other tests keep theirs

@@ -14,9 +14,12 @@ export async function freePort() {
 }
 
 // args: extra `airlockd serve` options (operator settings such as --net-override).
-export async function startServer({ args = [], stderr = "inherit" } = {}) {
-  const port = await freePort();
-  const child = spawn(AIRLOCKD, ["--state-dir", STATE_DIR, "serve", "--listen", `127.0.0.1:${port}`, ...args],
+// keepSandboxes: stop() leaves the sandboxes running for the next start (airlockd's
+// default); tests otherwise end theirs, so that no file inherits another's.
+export async function startServer({ args = [], stderr = "inherit", keepSandboxes = false, port } = {}) {
+  port ??= await freePort();
+  const child = spawn(AIRLOCKD, ["--state-dir", STATE_DIR, "serve", "--listen", `127.0.0.1:${port}`,
+    ...(keepSandboxes ? [] : ["--stop-sandboxes-on-exit"]), ...args],
     { stdio: ["ignore", "pipe", stderr] });
   let out = "";
   const line = await new Promise((resolve, reject) => {
@@ -38,7 +41,14 @@ export async function startServer({ args = [], stderr = "inherit" } = {}) {
     endpoint: `http://127.0.0.1:${port}`,
     token: process.env.DENO_DEPLOY_TOKEN,
     async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+    },
+    // A crash: no clean-up of any kind.
+    async crash() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGKILL");
       await new Promise((r) => child.once("exit", r));
     },
   };
