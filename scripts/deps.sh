@@ -11,6 +11,7 @@ packages=(
         libsqlite3-dev libssh-dev libwslay-dev libhttp-parser-dev
         mmdebstrap e2fsprogs bubblewrap util-linux iproute2 procps
         ca-certificates openssl openssh-client
+        man-db groff-base
 )
 # Node.js may come from elsewhere than Debian (it bundles npm then): only ask
 # Debian for it when there is none.

@@ -12,6 +12,7 @@ echo "== static checks"
 tests/lint-privileged.sh
 lint=$?
 tests/lint-cloexec.sh || lint=1
+tests/lint-man.sh "$build" || lint=1
 
 echo "== unit tests (cmocka)"
 meson test -C "$build" --suite unit --print-errorlogs

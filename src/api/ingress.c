@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/limits.h"
+#include "common/log.h"
 #include "net/cert.h"
 #include "sandbox/deno.h"
 #include "sandbox/live.h"
@@ -108,7 +109,7 @@ static void on_remint(evutil_socket_t fd, short what, void *arg)
         struct al_error err = { 0 };
 
         if (tls_mint(ing, &err) < 0) /* the old leaf has ING_LEAF_DAYS - 1 days left */
-                fprintf(stderr, "level=error component=ingress msg=\"re-minting the certificate: %s\"\n", err.msg);
+                al_log(AL_LOG_ERROR, "ingress", "cannot re-mint the certificate", "error", err.msg, NULL);
 }
 
 static int tls_setup(struct api_ingress *ing, const char *state_dir, struct al_error *err)
@@ -174,18 +175,19 @@ static long long elapsed_ms(const struct timeval *start)
  * "relayed" (the sandbox's server answered, in bytes we do not parse). */
 static void conn_log(const struct ing_conn *ic, const char *msg)
 {
-        char status[16];
+        char status[16], port[8], in[24], out[24], ms[24];
 
         if (ic->status)
                 snprintf(status, sizeof(status), "%d", ic->status);
         else
                 snprintf(status, sizeof(status), "relayed");
-        fprintf(stderr,
-                "level=info component=ingress sandbox=%s domain=%s port=%u client=%s tls=%s status=%s "
-                "bytes_in=%llu bytes_out=%llu ms=%lld msg=\"%s\"\n",
-                ic->owner ? ic->owner->id : "-", ic->name, ic->port, ic->peer[0] ? ic->peer : "?",
-                ic->tls ? "yes" : "no", status, (unsigned long long)ic->bytes_in, (unsigned long long)ic->bytes_out,
-                elapsed_ms(&ic->start), msg);
+        snprintf(port, sizeof(port), "%u", ic->port);
+        snprintf(in, sizeof(in), "%llu", (unsigned long long)ic->bytes_in);
+        snprintf(out, sizeof(out), "%llu", (unsigned long long)ic->bytes_out);
+        snprintf(ms, sizeof(ms), "%lld", (long long)elapsed_ms(&ic->start));
+        al_log(AL_LOG_INFO, "ingress", msg, "sandbox", ic->owner ? ic->owner->id : "-", "domain", ic->name, "port",
+               port, "client", ic->peer[0] ? ic->peer : "?", "tls", ic->tls ? "yes" : "no", "status", status,
+               "bytes_in", in, "bytes_out", out, "ms", ms, NULL);
 }
 
 /* --- connections ----------------------------------------------------------- */
@@ -508,7 +510,8 @@ bool api_ingress_claim(struct api_ingress *ing, struct bufferevent *bev, const c
         if (!d->port) {
                 reply(ic, 502, "Bad Gateway", "%s is not bound to a port yet (the exposeHttp call binds it)", ic->name);
         } else if (up_open(ic, AF_INET, &err) < 0) {
-                fprintf(stderr, "level=error component=ingress sandbox=%s msg=\"%s\"\n", is->id, err.msg);
+                al_log(AL_LOG_ERROR, "ingress", "cannot connect into the sandbox", "sandbox", is->id, "error", err.msg,
+                       NULL);
                 reply(ic, 502, "Bad Gateway", "cannot open a connection into sandbox %s", is->id);
         }
         return true;
@@ -651,8 +654,10 @@ json_t *api_ingress_expose(struct api_ingress *ing, struct sbx *s, json_t *param
                                  "(POST /api/v3/sandbox/%s/expose/http gives a domain)",
                                  shown, sbx_id(s), sbx_id(s));
         d->port = (uint16_t)pv;
-        fprintf(stderr, "level=info component=ingress sandbox=%s domain=%s.%s port=%u msg=\"exposed\"\n", is->id,
-                d->label, ing->base_name, d->port);
+        char fqdn[512], port_s[8];
+        snprintf(fqdn, sizeof(fqdn), "%s.%s", d->label, ing->base_name);
+        snprintf(port_s, sizeof(port_s), "%u", d->port);
+        al_log(AL_LOG_INFO, "ingress", "exposed", "sandbox", is->id, "domain", fqdn, "port", port_s, NULL);
         return json_pack("{s:n}", "ok");
 }
 

@@ -31,6 +31,7 @@
 #include "common/buf.h"
 #include "common/cleanup.h"
 #include "common/limits.h"
+#include "common/log.h"
 #include "sandbox/live.h"
 #include "ssh.h"
 
@@ -694,8 +695,7 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
         int one = 1; /* small packets (keystrokes, kex) go at once, not after a delayed ack */
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         if (conn_new(fd) < 0)
-                fprintf(stderr,
-                        "level=warn msg=\"ssh: a connection failed before the key exchange\"\n");
+                al_log(AL_LOG_WARN, "ssh", "a connection failed before the key exchange", NULL);
 }
 
 /* --- start and stop --------------------------------------------------------- */

@@ -15,6 +15,7 @@
 
 #include "client.h"
 #include "ssh.h"
+#include "token.h"
 #include "common/b64.h"
 #include "common/buf.h"
 #include "common/limits.h"
@@ -43,6 +44,9 @@ static void usage(FILE *f)
               "                                  allowed or refused, and why\n"
               "  ssh ID [-- CMD [ARG...]]        a shell (or CMD) in the sandbox over its SSH gateway\n"
               "  run [create options] -- CMD     a sandbox for one command, removed after it\n"
+              "  token create NAME [--admin]     a new named token; its secret is printed once\n"
+              "  token ls [--json]               the live tokens (admin token needed)\n"
+              "  token revoke NAME|ID            revoke a token at once\n"
               "  env                             print the exports for the SDK\n"
               "The server and token come from DENO_SANDBOX_ENDPOINT and DENO_DEPLOY_TOKEN, else\n"
               "http://127.0.0.1:8080 and /var/lib/airlock/token.\n",
@@ -696,6 +700,8 @@ int main(int argc, char **argv)
                 return cmd_netlog(argc, argv, &conf);
         if (!strcmp(cmd, "ssh"))
                 return cli_cmd_ssh(argc, argv, &conf);
+        if (!strcmp(cmd, "token"))
+                return cli_cmd_token(argc, argv, &conf);
         fprintf(stderr, "airlock: unknown command '%s' (see airlock --help)\n", cmd);
         return 2;
 }

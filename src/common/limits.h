@@ -83,3 +83,19 @@
 #define AL_SSH_MAX_AUTH_TRIES 6                 /* authentication requests per connection */
 #define AL_SSH_AUTH_TIMEOUT_S 30                /* from accept to authenticated */
 #define AL_SSH_MAX_STDIN (1u << 20)             /* client input buffered toward one process */
+
+/* Operations (src/common/log.c, the config file in src/airlockd/options.c). */
+#define AL_LOG_MAX_VALUE 1024                   /* one logged value; longer ones end in "..." */
+#define AL_LOG_MAX_LINE 8192                    /* one log line, all values together */
+#define AL_CONF_MAX_BYTES (1u << 20)            /* airlockd.conf */
+#define AL_CONF_MAX_LINE 4096                   /* one line of it */
+#define AL_CONF_MAX_ENTRIES 1024                /* key = value lines in it */
+
+/* Volumes and snapshots (src/api/console.c, src/runtime/volume.c). */
+#define AL_MIN_VOLUME (16ull << 20)          /* a volume's capacity */
+#define AL_MAX_VOLUME (1ull << 40)
+#define AL_MAX_SANDBOX_VOLUMES 8             /* volumes mounted in one sandbox */
+#define AL_MAX_VOLUME_PATH 256               /* a volume's mount path in the sandbox */
+#define AL_MAX_TOKEN_VOLUMES 100             /* volumes one token may keep */
+#define AL_MAX_TOKEN_SNAPSHOTS 100           /* snapshots one token may keep */
+#define AL_MAX_CONSOLE_BODY (64u * 1024u)    /* a console request's JSON body */

@@ -115,6 +115,8 @@ static int setup_disk(const struct rt_child_args *a, struct al_error *err)
         char disk[PATH_MAX + 16], path[PATH_MAX + 32];
         int r;
 
+        if (a->cfg->root_kind == RT_ROOT_VOLUME) /* writes go to the volume itself */
+                return 0;
         snprintf(disk, sizeof(disk), "%s/disk", a->staging);
         r = make_dir(disk, 0700, err);
         if (r >= 0)
@@ -145,9 +147,13 @@ static int setup_lower(const struct rt_child_args *a, struct al_error *err)
         char lower[PATH_MAX + 16];
         _cleanup_fd_ int tree = -1;
 
+        if (a->cfg->root_kind == RT_ROOT_VOLUME)
+                return 0;
         snprintf(lower, sizeof(lower), "%s/lower", a->staging);
         if (make_dir(lower, 0755, err) < 0)
                 return -err->code;
+        if (a->cfg->root_kind == RT_ROOT_SNAPSHOT) /* volume.c: a snapshot in place of the image */
+                return rt_root_snapshot_child(a, lower, err);
         tree = (int)syscall(SYS_open_tree, AT_FDCWD, a->image_root,
                             OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
         if (tree < 0)
@@ -171,6 +177,8 @@ static int setup_overlay(const struct rt_child_args *a, const char *root, struct
                  a->staging, a->staging);
         if (make_dir(root, 0755, err) < 0)
                 return -err->code;
+        if (a->cfg->root_kind == RT_ROOT_VOLUME) /* volume.c: a bootable volume is the root */
+                return rt_root_volume_child(a, root, err);
         return mnt("overlay", root, "overlay", flags, opts, err);
 }
 
@@ -324,6 +332,8 @@ int rt_rootfs_setup_child(const struct rt_child_args *a, struct al_error *err)
                 r = setup_proc_sys(root, rt_cgroup_roots_get(), err);
         if (r >= 0)
                 r = setup_trust(root, a->cfg->trust_dir, err);
+        if (r >= 0) /* volume.c */
+                r = rt_volumes_mount_child(a, root, err);
         if (r >= 0)
                 r = do_pivot(root, err);
         return r;

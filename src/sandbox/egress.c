@@ -21,6 +21,8 @@
 #include "common/buf.h"
 #include "common/cleanup.h"
 #include "common/ctlmsg.h"
+#include "common/log.h"
+#include "common/metrics.h"
 #include "live.h"
 #include "net/cert.h"
 #include "net/policy.h"
@@ -244,8 +246,9 @@ static void proxy_gone(void)
         }
         eg.pid = -1;
         eg.restarts++;
-        fprintf(stderr, "level=error component=egress msg=\"airlock-proxy exited; restarting it\" restarts=%u\n",
-                eg.restarts);
+        char restarts[16];
+        snprintf(restarts, sizeof(restarts), "%u", eg.restarts);
+        al_log(AL_LOG_ERROR, "egress", "airlock-proxy exited; restarting it", "restarts", restarts, NULL);
         if (eg.respawn_ev)
                 evtimer_add(eg.respawn_ev, &tv);
 }
@@ -255,7 +258,7 @@ static void on_respawn(evutil_socket_t fd, short what, void *arg)
         struct al_error err = { 0 };
 
         if (proxy_spawn(&err) < 0) {
-                fprintf(stderr, "level=error component=egress msg=\"%s\"\n", err.msg);
+                al_log(AL_LOG_ERROR, "egress", "cannot restart airlock-proxy", "error", err.msg, NULL);
                 proxy_gone();
         }
 }
@@ -267,10 +270,11 @@ static void log_refusal(const char *id, json_t *rec)
         if (!decision || strcmp(decision, "deny") != 0)
                 return;
         const char *name = json_string_value(json_object_get(rec, "name"));
-        fprintf(stderr, "level=info component=egress sandbox=%s msg=\"connection refused\" host=%s port=%lld reason=\"%s\"\n",
-                id, name && *name ? name : json_string_value(json_object_get(rec, "addr")),
-                (long long)json_integer_value(json_object_get(rec, "port")),
-                json_string_value(json_object_get(rec, "reason")));
+        char port[24];
+        snprintf(port, sizeof(port), "%lld", (long long)json_integer_value(json_object_get(rec, "port")));
+        al_log(AL_LOG_INFO, "egress", "connection refused", "sandbox", id, "host",
+               name && *name ? name : json_string_value(json_object_get(rec, "addr")), "port", port, "reason",
+               json_string_value(json_object_get(rec, "reason")), NULL);
 }
 
 static void on_ctl(evutil_socket_t fd, short what, void *arg)
@@ -297,6 +301,7 @@ static void on_ctl(evutil_socket_t fd, short what, void *arg)
                         json_t *rec = json_object_get(m, "rec");
                         struct sbx *s = sbx_find(id);
                         log_refusal(id, rec);
+                        api_metrics_egress(rec);
                         if (s && json_is_object(rec))
                                 sbx_netlog_add(s, json_incref(rec));
                 }

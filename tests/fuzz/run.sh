@@ -16,7 +16,7 @@ fi
 ninja -C $dir >/dev/null || { echo "fuzz: build failed"; exit 1; }
 
 passed=0 failed=0
-for target in http rpc config chan ws params proc_net ingress dns sni policy rewrite url; do
+for target in http rpc config chan ws params proc_net ingress dns sni policy rewrite url conffile; do
         work=$(mktemp -d)
         log=$work/log
         # a fixed seed: the same exploration on every run, so CI results repeat

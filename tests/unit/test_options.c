@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <getopt.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "airlockd/airlockd.h"
@@ -128,6 +132,112 @@ static void test_expose_domain(void **state)
         }
 }
 
+/* --- the config file --- */
+
+static const struct option conf_opts[] = {
+        { "listen", required_argument, NULL, 'l' },
+        { "net-override", required_argument, NULL, 'O' },
+        { "stop-sandboxes-on-exit", no_argument, NULL, 'E' },
+        { "config", required_argument, NULL, 'C' },
+        { NULL, 0, NULL, 0 },
+};
+static const char *const conf_rep[] = { "net-override", NULL };
+
+static void test_conf_parse(void **state)
+{
+        static const char text[] = "# airlockd.conf\n"
+                                   "\n"
+                                   "   listen =  0.0.0.0:8080  \r\n"
+                                   "\tnet-override = a.example=10.0.0.1 # not a comment\n"
+                                   "net-override=\"  b.example=10.0.0.2\"\n"
+                                   "  # indented comment\n"
+                                   "stop-sandboxes-on-exit = yes";
+        struct airlockd_conf c = { 0 };
+        struct al_error err = { 0 };
+
+        assert_int_equal(airlockd_conf_parse(text, strlen(text), "t.conf", conf_opts, conf_rep, &c, &err), 0);
+        assert_int_equal(c.argc, 4);
+        assert_string_equal(c.argv[0], "--listen=0.0.0.0:8080");
+        assert_string_equal(c.argv[1], "--net-override=a.example=10.0.0.1 # not a comment");
+        assert_string_equal(c.argv[2], "--net-override=  b.example=10.0.0.2");
+        assert_string_equal(c.argv[3], "--stop-sandboxes-on-exit");
+        assert_null(c.argv[4]);
+        airlockd_conf_free(&c);
+        /* false leaves a flag out */
+        assert_int_equal(airlockd_conf_parse("stop-sandboxes-on-exit=off\n", 27, "t", conf_opts, conf_rep, &c, &err), 0);
+        assert_int_equal(c.argc, 0);
+        airlockd_conf_free(&c);
+}
+
+static void conf_error(const char *text, size_t len, const char *needle)
+{
+        struct airlockd_conf c = { 0 };
+        struct al_error err = { 0 };
+
+        assert_true(airlockd_conf_parse(text, len, "/etc/a.conf", conf_opts, conf_rep, &c, &err) < 0);
+        if (!strstr(err.msg, needle))
+                fail_msg("'%s': error '%s' does not mention '%s'", text, err.msg, needle);
+        airlockd_conf_free(&c);
+}
+
+static void test_conf_errors(void **state)
+{
+        char long_line[8192];
+
+        conf_error("listen = a:1\nbogus = 1\n", 23, "/etc/a.conf:2: unknown key 'bogus'");
+        conf_error("\n\njust words\n", 13, "/etc/a.conf:3: expected 'key = value'");
+        conf_error("listen = a:1\nlisten = b:2\n", 26, "/etc/a.conf:2: 'listen' is set twice");
+        conf_error("listen =\n", 9, ":1: listen has no value");
+        conf_error(" = x\n", 5, ":1: unknown key ''");
+        conf_error("--listen = x\n", 13, "unknown key '--listen'");
+        conf_error("config = /x\n", 12, "unknown key 'config'"); /* no nesting */
+        conf_error("stop-sandboxes-on-exit = maybe\n", 31, ":1: stop-sandboxes-on-exit: 'maybe' is neither");
+        conf_error("listen = a\0b\n", 13, "NUL byte");
+        memset(long_line, 'x', sizeof(long_line));
+        conf_error(long_line, sizeof(long_line), ":1: longer than");
+}
+
+static void test_conf_apply(void **state)
+{
+        char path[] = "/tmp/airlock-conf-XXXXXX", arg[64];
+        int fd = mkstemp(path);
+        static const char text[] = "listen = 1.2.3.4:5\nnet-override = a.example=10.0.0.1\n";
+        struct airlockd_conf c = { 0 };
+        struct al_error err = { 0 };
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+        close(fd);
+        snprintf(arg, sizeof(arg), "--config=%s", path);
+        char *argv[] = { "serve", arg, "--listen", "9.9.9.9:9", NULL };
+        int argc = 4;
+        char **av = argv;
+        assert_int_equal(airlockd_conf_apply(&argc, &av, "/nonexistent", conf_opts, conf_rep, &c, &err), 0);
+        assert_int_equal(argc, 6);
+        assert_string_equal(av[0], "serve");
+        assert_string_equal(av[1], "--listen=1.2.3.4:5"); /* the file first ... */
+        assert_string_equal(av[4], "--listen");           /* ... the command line after: it wins */
+        assert_null(av[6]);
+        airlockd_conf_free(&c);
+        /* no --config and no default file: nothing changes */
+        char *plain[] = { "serve", "--listen", "x:1", NULL };
+        argc = 3, av = plain;
+        assert_int_equal(airlockd_conf_apply(&argc, &av, "/nonexistent/airlockd.conf", conf_opts, conf_rep, &c, &err), 0);
+        assert_true(av == plain && argc == 3);
+        /* the default file is read when it exists */
+        assert_int_equal(airlockd_conf_apply(&argc, &av, path, conf_opts, conf_rep, &c, &err), 0);
+        assert_int_equal(argc, 5);
+        assert_string_equal(av[2], "--net-override=a.example=10.0.0.1");
+        airlockd_conf_free(&c);
+        unlink(path);
+        /* --config names a file that must exist */
+        char *missing[] = { "serve", "--config", path, NULL };
+        argc = 3, av = missing;
+        assert_true(airlockd_conf_apply(&argc, &av, "/nonexistent", conf_opts, conf_rep, &c, &err) < 0);
+        assert_non_null(strstr(err.msg, path));
+        airlockd_conf_free(&c);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -135,6 +245,9 @@ int main(void)
                 cmocka_unit_test(test_all_options),
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_expose_domain),
+                cmocka_unit_test(test_conf_parse),
+                cmocka_unit_test(test_conf_errors),
+                cmocka_unit_test(test_conf_apply),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
