@@ -592,6 +592,39 @@ static int random_label(const char *id, char label[API_INGRESS_LABEL_MAX + 1], s
         return 0;
 }
 
+/* The sandbox's domains, kept for the next airlockd (api_ingress_restore). */
+static void save(struct ing_sbx *is)
+{
+        json_t *arr = json_array();
+
+        for (unsigned i = 0; i < is->n_domains; i++)
+                json_array_append_new(arr, json_pack("{s:s,s:i}", "label", is->domains[i].label, "port",
+                                                     (int)is->domains[i].port));
+        (void)sbx_state_set(is->sbx, "exposures", arr);
+}
+
+void api_ingress_restore(struct api_ingress *ing, struct sbx *s)
+{
+        json_t *arr = sbx_state_get(s, "exposures"), *e;
+        struct al_error err = { 0 };
+        struct ing_sbx *is;
+        size_t i;
+
+        if (!json_array_size(arr) || !(is = sbx_state(ing, s, &err)))
+                return;
+        json_array_foreach(arr, i, e) {
+                const char *label = json_string_value(json_object_get(e, "label"));
+                json_int_t port = json_integer_value(json_object_get(e, "port"));
+                struct ing_sbx *other;
+                if (is->n_domains >= AL_MAX_EXPOSED_DOMAINS || !label || strlen(label) > API_INGRESS_LABEL_MAX ||
+                    port < 0 || port > 65535 || find_domain(ing, label, &other))
+                        continue;
+                struct ing_domain *d = &is->domains[is->n_domains++];
+                snprintf(d->label, sizeof(d->label), "%s", label);
+                d->port = (uint16_t)port;
+        }
+}
+
 int api_ingress_domain_new(struct api_ingress *ing, struct sbx *s, char *ret, size_t len, struct al_error *err)
 {
         struct ing_sbx *is = sbx_state(ing, s, err), *other;
@@ -612,6 +645,7 @@ int api_ingress_domain_new(struct api_ingress *ing, struct sbx *s, char *ret, si
         d->port = 0;
         is->n_domains++;
         snprintf(ret, len, "%s.%s", d->label, ing->base_name);
+        save(is);
         return 0;
 }
 
@@ -654,6 +688,7 @@ json_t *api_ingress_expose(struct api_ingress *ing, struct sbx *s, json_t *param
                                  "(POST /api/v3/sandbox/%s/expose/http gives a domain)",
                                  shown, sbx_id(s), sbx_id(s));
         d->port = (uint16_t)pv;
+        save(is);
         char fqdn[512], port_s[8];
         snprintf(fqdn, sizeof(fqdn), "%s.%s", d->label, ing->base_name);
         snprintf(port_s, sizeof(port_s), "%u", d->port);

@@ -67,6 +67,8 @@ int api_ingress_domain_new(struct api_ingress *ing, struct sbx *s, char *ret, si
 /* The exposeHttp call of a client of s: the JSON-RPC result object,
  * {"ok":null} or {"error":{...}}. */
 json_t *api_ingress_expose(struct api_ingress *ing, struct sbx *s, json_t *params);
+/* An adopted sandbox's domains, as the airlockd before us bound them. */
+void api_ingress_restore(struct api_ingress *ing, struct sbx *s);
 
 /* Pure (ingress_name.c), for the unit tests and the fuzzer too. */
 

@@ -538,7 +538,9 @@ static void route_connect(struct conn *c, const char *id)
                 return;
         }
         c->sbx = s;
-        sbx_attach(s, &c->peer, false);
+        /* The first client back after a restart owns an adopted session
+         * sandbox, as its creator did. */
+        sbx_attach(s, &c->peer, sbx_claim_session(s));
 }
 
 /* The domain only: the exposeHttp call that follows binds it to a port. */
@@ -961,6 +963,10 @@ static struct sbx *adopt_one(struct api_server *srv, const struct store_sandbox 
                             json_object_get(rec->state, "secrets"), err) < 0) {
                 sbx_kill(s, 1011, "internal error");
                 return NULL;
+        }
+        if (s) { /* what was exposed stays exposed */
+                api_ingress_restore(srv->ingress, s);
+                api_ssh_restore(s);
         }
         return s;
 }

@@ -118,6 +118,21 @@ static void users_prune(void)
                         memset(&gw.users[i], 0, sizeof(gw.users[i]));
 }
 
+/* An adopted sandbox's username, as the airlockd before us handed it out. */
+void api_ssh_restore(struct sbx *s)
+{
+        const char *name = json_string_value(sbx_state_get(s, "ssh_user"));
+
+        if (!name || strlen(name) != SSH_USER_LEN)
+                return;
+        for (int i = 0; i < SSH_MAX_USERS; i++)
+                if (!gw.users[i].name[0]) {
+                        snprintf(gw.users[i].name, sizeof(gw.users[i].name), "%s", name);
+                        snprintf(gw.users[i].sbx_id, sizeof(gw.users[i].sbx_id), "%s", sbx_id(s));
+                        return;
+                }
+}
+
 json_t *api_ssh_expose(struct sbx *s)
 {
         static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -142,6 +157,7 @@ json_t *api_ssh_expose(struct sbx *s)
                 }
         if (!u)
                 return NULL;
+        (void)sbx_state_set(s, "ssh_user", json_string(u->name)); /* kept across restarts */
         /* port and host_key are Airlock's own (the SDK takes the first two) */
         return json_pack("{s:s,s:s,s:i,s:s}", "hostname", gw.host, "username", u->name, "port",
                          (int)gw.port, "host_key", gw.host_key);

@@ -25,3 +25,5 @@ void api_ssh_stop(void);
 /* {hostname, username} for the sandbox (the same username on every call),
  * or NULL when the gateway is not running. */
 json_t *api_ssh_expose(struct sbx *s);
+/* After a restart: the username the sandbox had keeps working. */
+void api_ssh_restore(struct sbx *s);

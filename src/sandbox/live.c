@@ -487,18 +487,39 @@ int sbx_record(struct sbx *s, struct store *st, const char *token_id, json_t *la
         return 0;
 }
 
+bool sbx_claim_session(struct sbx *s)
+{
+        if (!s->orphan_session)
+                return false;
+        s->orphan_session = false;
+        evtimer_del(s->timer);
+        return true;
+}
+
+json_t *sbx_state_get(const struct sbx *s, const char *key)
+{
+        return json_object_get(s->state, key);
+}
+
+int sbx_state_set(struct sbx *s, const char *key, json_t *value)
+{
+        struct al_error err = { 0 };
+
+        if (!s->state || json_object_set_new(s->state, key, value) < 0)
+                return -ENOMEM;
+        if (s->store && store_sandbox_set_state(s->store, s->id, s->state, &err) < 0) {
+                al_log(AL_LOG_ERROR, "sandbox", "cannot record its state", "id", s->id, "key", key, "error",
+                       err.msg, NULL);
+                return -EIO;
+        }
+        return 0;
+}
+
 void sbx_attach(struct sbx *s, struct sbx_peer *p, bool primary)
 {
         for (int i = 0; i < SBX_MAX_PEERS; i++)
                 if (!s->peers[i]) {
                         s->peers[i] = p;
-                        /* The first client back after a restart owns an
-                         * adopted session sandbox, as its creator did. */
-                        if (s->orphan_session) {
-                                s->orphan_session = false;
-                                evtimer_del(s->timer);
-                                primary = true;
-                        }
                         if (primary)
                                 s->primary = p;
                         return;

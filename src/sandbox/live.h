@@ -54,6 +54,13 @@ int sbx_record(struct sbx *s, struct store *st, const char *token_id, json_t *la
 struct sbx *sbx_adopt(struct event_base *base, struct store *st, const struct store_sandbox *rec,
                       unsigned grace_ms, struct al_error *err);
 bool sbx_adopted(const struct sbx *s);
+/* An adopted session sandbox waiting for its client: the caller's peer
+ * takes the creator's place (attach it as primary). False otherwise. */
+bool sbx_claim_session(struct sbx *s);
+/* A key of the state kept for the next airlockd (exposures, SSH user):
+ * written through to the store. set steals value. */
+json_t *sbx_state_get(const struct sbx *s, const char *key);
+int sbx_state_set(struct sbx *s, const char *key, json_t *value);
 const char *sbx_token_id(const struct sbx *s);
 /* Called with the id of every sandbox that ends (not one released). */
 void sbx_set_gone_hook(void (*fn)(const char *id));

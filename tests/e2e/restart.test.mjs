@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import WebSocket from "ws";
 import { Client, Sandbox } from "@deno/sandbox";
-import { startServer } from "./server.mjs";
+import { freePort, startServer } from "./server.mjs";
 import { AIRLOCKD, STATE_DIR } from "./helpers.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -253,5 +253,48 @@ test("a second airlockd on the same state directory is refused with a clear erro
   const sb = await Sandbox.create();
   assert.equal((await sb.sh`echo ok`.text()).trim(), "ok");
   await sb.kill();
+  await server.stop();
+});
+
+test("an exposed port and an SSH username keep working after a restart", async () => {
+  const https = await import("node:https");
+  const sshPort = await freePort();
+  const args = ["--ssh-listen", `127.0.0.1:${sshPort}`];
+  server = await fresh({ args });
+  const ca = readFileSync(`${STATE_DIR}/ingress-ca/ca.crt`);
+  const get = (url) => new Promise((resolve, reject) => {
+    const req = https.get(url, { ca, agent: false, lookup: (h, o, cb) => (o.all
+      ? cb(null, [{ address: "127.0.0.1", family: 4 }]) : cb(null, "127.0.0.1", 4)) }, (res) => {
+      let b = "";
+      res.on("data", (d) => { b += d; });
+      res.on("end", () => resolve({ status: res.statusCode, body: b }));
+    });
+    req.on("error", reject);
+  });
+  const sb = await Sandbox.create({ timeout: "2m" });
+  const id = sb.id;
+  await sb.fs.writeTextFile("/tmp/www/index.html", "served from before\n").catch(async () => {
+    await sb.sh`mkdir -p /tmp/www`;
+    await sb.fs.writeTextFile("/tmp/www/index.html", "served from before\n");
+  });
+  await sb.spawn("python3", { args: ["-m", "http.server", "8000", "-d", "/tmp/www"], stdout: "null", stderr: "null" });
+  const url = await sb.exposeHttp({ port: 8000 });
+  for (let i = 0; i < 100 && (await get(url).catch(() => ({ status: 0 }))).status !== 200; i++) await sleep(100);
+  const creds = await sb.exposeSsh();
+  await sb.close();
+  server = await restart(server, { args });
+  const r = await get(url);
+  assert.equal(r.status, 200);
+  assert.equal(r.body, "served from before\n");
+  const ssh = spawnSync("ssh", ["-p", String(sshPort), "-o", "StrictHostKeyChecking=no", "-o",
+    "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", `${creds.username}@${creds.hostname}`,
+    "--", "cat /tmp/www/index.html"], { timeout: 30000 });
+  if (ssh.error?.code === "ENOENT") {
+    console.log("# ssh half skipped: the OpenSSH client is not installed");
+  } else {
+    assert.equal(ssh.status, 0, ssh.stderr.toString());
+    assert.equal(ssh.stdout.toString(), "served from before\n");
+  }
+  await (await Sandbox.connect({ id })).kill();
   await server.stop();
 });
