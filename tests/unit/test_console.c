@@ -19,7 +19,7 @@
 
 static uint64_t cap_of(json_t *v, int *ret_r)
 {
-        struct al_error err = { 0 };
+        struct al_error err = {0};
         uint64_t bytes = 0;
 
         *ret_r = api_console_capacity_parse(v, &bytes, &err);
@@ -115,26 +115,32 @@ static void test_link(void **state)
 
         assert_true(api_console_next_link(buf, sizeof(buf), "http://127.0.0.1:8080", "volumes",
                                           "vol_0123456789abcdefghjk", 2, NULL) > 0);
-        assert_string_equal(buf,
-                            "<http://127.0.0.1:8080/api/v2/volumes?cursor=vol_0123456789abcdefghjk&limit=2>; rel=\"next\"");
+        assert_string_equal(buf, "<http://127.0.0.1:8080/api/v2/"
+                                 "volumes?cursor=vol_0123456789abcdefghjk&limit=2>; rel=\"next\"");
         /* The SDK splits the header on ',' and each part on ';': neither may
          * appear unescaped in the URL. */
-        assert_true(api_console_next_link(buf, sizeof(buf), "https://h", "snapshots", "snp_x", 20, "a,b;c d&e") > 0);
-        assert_string_equal(buf, "<https://h/api/v2/snapshots?cursor=snp_x&limit=20&search=a%2Cb%3Bc%20d%26e>; rel=\"next\"");
-        assert_int_equal(api_console_next_link(buf, 20, "http://127.0.0.1:8080", "volumes", "vol_x", 2, NULL),
-                         -ENOSPC);
+        assert_true(api_console_next_link(buf, sizeof(buf), "https://h", "snapshots", "snp_x", 20,
+                                          "a,b;c d&e") > 0);
+        assert_string_equal(
+            buf, "<https://h/api/v2/snapshots?cursor=snp_x&limit=20&search=a%2Cb%3Bc%20d%26e>; "
+                 "rel=\"next\"");
+        assert_int_equal(
+            api_console_next_link(buf, 20, "http://127.0.0.1:8080", "volumes", "vol_x", 2, NULL),
+            -ENOSPC);
         assert_true(api_console_next_link(buf, sizeof(buf), NULL, "volumes", "c", 1, "") > 0);
-        assert_string_equal(buf, "<http://localhost/api/v2/volumes?cursor=c&limit=1>; rel=\"next\"");
+        assert_string_equal(buf,
+                            "<http://localhost/api/v2/volumes?cursor=c&limit=1>; rel=\"next\"");
 }
 
 static void test_path(void **state)
 {
-        static const char *const good[] = { "/data", "/home/app/work", "/mnt/v-1/x_y.z", "/opt/@scope+x",
-                                            "/etc/app", "/devices", "/system", "/..x", "/a.", "/.cache" };
-        static const char *const bad[] = { "",      "data",   "/",         "/etc",   "/proc",  "/proc/self",
-                                           "/sys",  "/sys/fs", "/dev",     "/dev/shm", "/a/../etc",
-                                           "/..",   "/a/.",   "/./a",      "/a//b",  "/a/",    "/a b",
-                                           "/a\\b", "/a:b",   "/a\nb",     "/ä" };
+        static const char *const good[] = {
+            "/data",    "/home/app/work", "/mnt/v-1/x_y.z", "/opt/@scope+x", "/etc/app",
+            "/devices", "/system",        "/..x",           "/a.",           "/.cache"};
+        static const char *const bad[] = {
+            "",        "data", "/",        "/etc",      "/proc", "/proc/self", "/sys",
+            "/sys/fs", "/dev", "/dev/shm", "/a/../etc", "/..",   "/a/.",       "/./a",
+            "/a//b",   "/a/",  "/a b",     "/a\\b",     "/a:b",  "/a\nb",      "/ä"};
         char long_path[AL_MAX_VOLUME_PATH + 1];
         const char *why;
 
@@ -162,7 +168,7 @@ static void test_path(void **state)
 static void test_files(void **state)
 {
         char dir[] = "/tmp/test_console.XXXXXX", path[256];
-        struct al_error err = { 0 };
+        struct al_error err = {0};
         struct stat st;
         uint64_t alloc = 0, size = 0;
 
@@ -178,15 +184,19 @@ static void test_files(void **state)
         assert_true(alloc > 0 && alloc < (8u << 20));
         assert_int_equal(rt_snapshot_size(dir, "snp_a", &size, &err), 0);
         assert_int_equal(size, 32 << 20);
-        assert_int_equal(rt_volume_make(dir, "vol_b", 16ull << 20, RT_FROM_SNAPSHOT, "snp_a", &err), -EINVAL);
+        assert_int_equal(rt_volume_make(dir, "vol_b", 16ull << 20, RT_FROM_SNAPSHOT, "snp_a", &err),
+                         -EINVAL);
         assert_non_null(strstr(err.msg, "smaller than snapshot"));
         memset(&err, 0, sizeof(err));
-        assert_int_equal(rt_volume_make(dir, "vol_b", 64ull << 20, RT_FROM_SNAPSHOT, "snp_a", &err), 0);
+        assert_int_equal(rt_volume_make(dir, "vol_b", 64ull << 20, RT_FROM_SNAPSHOT, "snp_a", &err),
+                         0);
         snprintf(path, sizeof(path), "%s/volumes/vol_b.img", dir);
         assert_int_equal(stat(path, &st), 0);
         assert_int_equal(st.st_size, 64 << 20);
-        assert_int_equal(rt_volume_make(dir, "../x", 32ull << 20, RT_FROM_NOTHING, NULL, &err), -EINVAL);
-        assert_int_equal(rt_volume_make(dir, "vol_c", 32ull << 20, RT_FROM_IMAGE, "../../etc", &err), -EINVAL);
+        assert_int_equal(rt_volume_make(dir, "../x", 32ull << 20, RT_FROM_NOTHING, NULL, &err),
+                         -EINVAL);
+        assert_int_equal(
+            rt_volume_make(dir, "vol_c", 32ull << 20, RT_FROM_IMAGE, "../../etc", &err), -EINVAL);
         assert_int_equal(rt_volume_snapshot(dir, "vol_none", "snp_b", &alloc, &err), -ENOENT);
         rt_volume_remove(dir, false, "vol_a");
         rt_volume_remove(dir, false, "vol_b");
@@ -201,8 +211,9 @@ static void test_files(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_capacity), cmocka_unit_test(test_slug), cmocka_unit_test(test_link),
-                cmocka_unit_test(test_path),     cmocka_unit_test(test_files),
+            cmocka_unit_test(test_capacity), cmocka_unit_test(test_slug),
+            cmocka_unit_test(test_link),     cmocka_unit_test(test_path),
+            cmocka_unit_test(test_files),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
