@@ -41,7 +41,7 @@ int api_console_capacity_parse(json_t *v, uint64_t *ret, struct al_error *err);
 /* A slug: 1..STORE_NAME_MAX of [A-Za-z0-9._-], starting with a letter or a
  * digit, and not shaped like an id ("vol_...", "snp_..."). */
 bool api_console_slug_valid(const char *slug);
-/* The Link header for the next page: <BASE/api/v2/COLLECTION?cursor=..&limit=..[&search=..]>; rel="next".
- * Returns the length, or -ENOSPC when buf is too small. */
+/* The Link header for the next page: <BASE/api/v2/COLLECTION?cursor=..&limit=..[&search=..]>;
+ * rel="next". Returns the length, or -ENOSPC when buf is too small. */
 int api_console_next_link(char *buf, size_t len, const char *base_url, const char *collection,
                           const char *cursor, unsigned limit, const char *search);

@@ -881,6 +881,7 @@ int api_server_start(struct event_base *base, const struct api_config *cfg, stru
                 return al_error_set(err, ENOMEM, "allocate server");
         gone_store = cfg->store;
         sbx_set_gone_hook(on_sandbox_gone);
+        api_console_init(cfg->state_dir, cfg->image);
         srv->base = base;
         srv->cfg = cfg;
         if (cfg->tls_cert || cfg->tls_key) {

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: Apache-2.0
+// State benchmarks (issue 5), each against a peer measured in the same run:
+//   (1) start-to-serving: from spawning `airlockd serve` to the first
+//       GET /api/v2/sandboxes that lists all ADOPT live sandboxes (timed, each
+//       running a background `sleep`) as running, after a kill -9 of the
+//       previous airlockd; peer: the same with nothing to adopt. Also the
+//       adoption's own ms from its log line, and a few adopted sandboxes
+//       answering a command afterwards;
+//   (2) Sandbox.create() + sh`true` + close (median, p99) with LISTED live
+//       sandboxes in the store, against with none; and GET /api/v2/sandboxes
+//       with LISTED live against with none.
+// Every sandbox made here is ended at the end.
+// Usage: node bench/state.mjs [N] [ADOPT] [LISTED] [STARTS]   (defaults 30, 200,
+// 500, 5; needs the default image; starts its own airlockd; the state
+// directory must have no other airlockd)
+import { execFileSync, spawn } from "node:child_process";
+import { openSync, readFileSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+process.env.AIRLOCK_BUILD ??= path.resolve(here, "../build");
+const { Sandbox } = await import(path.resolve(here, "../tests/e2e/node_modules/@deno/sandbox/esm/mod.js"));
+const { startServer } = await import(path.resolve(here, "../tests/e2e/server.mjs"));
+const { AIRLOCKD, STATE_DIR, sleep } = await import(path.resolve(here, "../tests/e2e/helpers.mjs"));
+const N = Number(process.argv[2] ?? 30);
+const ADOPT = Number(process.argv[3] ?? 200);
+const LISTED = Number(process.argv[4] ?? 500);
+const STARTS = Number(process.argv[5] ?? 5);
+const MAX = ["--max-sandboxes", String(Math.max(1000, LISTED + N))];
+const PARALLEL = 4; // creates in flight while filling the store (not timed)
+if (LISTED < ADOPT) throw new Error("LISTED must be at least ADOPT: the adopted sandboxes are reused");
+
+const ms = () => Number(process.hrtime.bigint()) / 1e6;
+const stats = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: s[Math.floor((s.length - 1) / 2)], p99: s[Math.min(s.length - 1, Math.ceil(s.length * 0.99) - 1)] };
+};
+const f = (x) => `${x.toFixed(1)} ms`;
+const line = (name, a, peerName, b) => console.log(`${name}: median ${f(a.median)}, p99 ${f(a.p99)} | ` +
+  `${peerName}: median ${f(b.median)}, p99 ${f(b.p99)} | ratio ${(a.median / b.median).toFixed(2)}`);
+const trace = (...a) => process.env.BENCH_TRACE && console.error(...a);
+// every airlockd's stderr, for when something fails
+const LOG = path.join(tmpdir(), "bench-state.log");
+const logFd = openSync(LOG, "w");
+
+const pids = () => {
+  try {
+    return execFileSync("pgrep", ["-f", "^airlock-init$"]).toString().trim().split("\n");
+  } catch {
+    return [];
+  }
+};
+// The airlock-init processes of these sandboxes, by their cgroup: other
+// daemons' sandboxes on this host do not count.
+const initsOf = (ids) => {
+  const set = new Set(ids);
+  return pids().filter((pid) => {
+    try {
+      const m = /sbx_[A-Za-z0-9_-]+/.exec(readFileSync(`/proc/${pid}/cgroup`, "utf8"));
+      return m && set.has(m[0]);
+    } catch {
+      return false;
+    }
+  }).length;
+};
+
+// A console REST call with the daemon's token; throws on a refused connection.
+async function list(port, token) {
+  const r = await fetch(`http://127.0.0.1:${port}/api/v2/sandboxes`, { headers: { authorization: `Bearer ${token}` } });
+  if (r.status !== 200) throw new Error(`GET /api/v2/sandboxes: ${r.status} ${await r.text()}`);
+  return r.json();
+}
+
+// Spawn `airlockd serve` and poll (every 1 ms) until a GET lists every id as
+// running. Returns the time from spawn, the adoption's log line figures and a
+// handle to stop or crash it. The SDK's variables stay those of the first
+// start (same port, and the token is kept in the state directory).
+async function timedStart(port, token, ids) {
+  const t0 = ms();
+  const child = spawn(AIRLOCKD, ["--state-dir", STATE_DIR, "serve", "--listen", `127.0.0.1:${port}`, ...MAX],
+    { stdio: ["ignore", "ignore", "pipe"] });
+  let err = "", adopted = null;
+  child.stderr.on("data", (d) => {
+    writeSync(logFd, d);
+    if (adopted) return;
+    err += d;
+    const m = /msg="adopted the sandboxes of before" adopted=(\d+).*? ms=([\d.]+)/.exec(err);
+    if (m) adopted = { n: Number(m[1]), ms: Number(m[2]) };
+  });
+  const exited = new Promise((r) => child.once("exit", r));
+  let gone = false;
+  exited.then(() => { gone = true; });
+  const want = new Set(ids);
+  for (;;) {
+    if (gone) throw new Error(`airlockd serve exited while starting: ${err}`);
+    if (ms() - t0 > 120000) throw new Error(`airlockd serve: not serving all ${ids.length} after 120 s: ${err}`);
+    try {
+      const all = await list(port, token);
+      if (all.filter((s) => want.has(s.id) && s.status === "running").length === want.size) break;
+    } catch (e) {
+      if (e.cause?.code !== "ECONNREFUSED" && e.cause?.code !== "ECONNRESET") throw e;
+    }
+    await sleep(1);
+  }
+  const t = ms() - t0;
+  // the log line is written before the first request is served
+  for (let i = 0; i < 1000 && !adopted && !gone; i++) await sleep(1);
+  const signal = async (sig) => {
+    if (!gone) child.kill(sig);
+    await exited;
+  };
+  return { t, adopted, crash: () => signal("SIGKILL"), stop: () => signal("SIGTERM") };
+}
+
+// Fill the store: `count` timed sandboxes, each with a background sleep,
+// added to `made`.
+async function fill(made, count) {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      next++;
+      const sb = await Sandbox.create({ timeout: "30m", labels: { bench: "state" } });
+      const p = await sb.spawn("sleep", { args: ["100000"], stdout: "null", stderr: "null" });
+      made.push({ id: sb.id, pid: p.pid });
+      if (made.length % 50 === 0) trace(`${made.length} live`);
+      await sb.close();
+    }
+  };
+  await Promise.all(Array.from({ length: PARALLEL }, worker));
+}
+
+async function createLatency() {
+  const t = [];
+  for (let i = 0; i < N; i++) {
+    const t0 = ms();
+    const sb = await Sandbox.create();
+    await sb.sh`true`;
+    await sb.close();
+    t.push(ms() - t0);
+  }
+  return t;
+}
+
+async function listLatency(port, token, times = 20) {
+  const t = [];
+  let n = 0;
+  for (let i = 0; i < times; i++) {
+    const t0 = ms();
+    n = (await list(port, token)).length;
+    t.push(ms() - t0);
+  }
+  return { t, n };
+}
+
+const initsBefore = pids().length;
+const made = [];
+let server = null; // whichever airlockd runs now: { crash(), stop() }
+try {
+  // leftovers of an earlier, interrupted run: this start ends them on stop
+  await (await startServer({ stderr: logFd })).stop();
+  const first = await startServer({ keepSandboxes: true, stderr: logFd, args: MAX });
+  server = first;
+  const { port, token } = first;
+
+  // (2) peer: nothing else alive
+  const createNone = await createLatency();
+  const listNone = await listLatency(port, token);
+  await server.crash();
+
+  // (1) peer: nothing to adopt, after one untimed start (warm page cache)
+  await (await timedStart(port, token, [])).crash();
+  const startNone = [];
+  for (let i = 0; i < STARTS; i++) {
+    server = await timedStart(port, token, []);
+    startNone.push(server.t);
+    await server.crash();
+  }
+
+  // (1) ADOPT live sandboxes, kill -9, then STARTS timed starts that adopt them
+  server = await startServer({ keepSandboxes: true, stderr: logFd, args: MAX, port });
+  await fill(made, ADOPT);
+  await server.crash();
+  const ids = made.map((m) => m.id);
+  const startAdopt = [], adoptMs = [];
+  for (let i = 0; i < STARTS; i++) {
+    server = await timedStart(port, token, ids);
+    startAdopt.push(server.t);
+    if (server.adopted?.n !== ADOPT) throw new Error(`the log line says adopted=${server.adopted?.n}, not ${ADOPT}`);
+    adoptMs.push(server.adopted.ms);
+    if (i < STARTS - 1) await server.crash();
+  }
+  if (initsOf(ids) !== ADOPT) throw new Error(`${initsOf(ids)} of the ${ADOPT} airlock-init processes are left`);
+  let answered = 0;
+  for (const m of [made[0], made[Math.floor(ADOPT / 2)], made[ADOPT - 1]]) {
+    const sb = await Sandbox.connect({ id: m.id });
+    // it answers, and its sleep from before the restarts still runs
+    const out = await sb.sh`echo ok; test -d /proc/${String(m.pid)} && echo alive`.text();
+    if (out !== "ok\nalive\n") throw new Error(`adopted sandbox ${m.id} answered ${JSON.stringify(out)}`);
+    answered++;
+    await sb.close();
+  }
+
+  // (2) LISTED live sandboxes: the adopted ones and more
+  await fill(made, LISTED - ADOPT);
+  const all = await list(port, token);
+  const live = all.filter((s) => s.status === "running").length;
+  if (live < LISTED) throw new Error(`only ${live} sandboxes listed as running, not ${LISTED}`);
+  const createMany = await createLatency();
+  const listMany = await listLatency(port, token);
+
+  console.log(`N=${N} creates, ${STARTS} starts each; state directory ${STATE_DIR}`);
+  line(`(1) airlockd start to serving, ${ADOPT} live sandboxes to adopt`, stats(startAdopt),
+    "none to adopt", stats(startNone));
+  const a = stats(adoptMs);
+  console.log(`    the adoption itself (its log line): median ${f(a.median)}, max ${f(a.p99)}; ` +
+    `${answered} adopted sandboxes checked: they answer and their sleep still runs`);
+  line(`(2) create + sh\`true\` + close, ${live} live sandboxes listed`, stats(createMany),
+    "none", stats(createNone));
+  line(`(2) GET /api/v2/sandboxes, ${listMany.n} listed (${live} live)`, stats(listMany.t),
+    `${listNone.n} listed (0 live)`, stats(listNone.t));
+} catch (e) {
+  console.error(`failed; airlockd's log is ${LOG}`);
+  throw e;
+} finally {
+  // end every sandbox made here: a start without keepSandboxes ends them on stop
+  await server?.crash();
+  await (await startServer({ stderr: logFd })).stop();
+  const ids = made.map((m) => m.id);
+  for (let i = 0; i < 200 && initsOf(ids) > 0; i++) await sleep(50);
+  const left = initsOf(ids), after = pids().length;
+  console.log(`clean-up: ${made.length} sandboxes ended, ${left} of their airlock-init left; ` +
+    `airlock-init on the host ${initsBefore} before, ${after} after`);
+  if (left > 0) process.exitCode = 1;
+}
