@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "console.h"
 #include "rest.h"
@@ -37,6 +38,16 @@ void api_console_init(const char *state_dir, const char *image)
 {
         console.state_dir = state_dir;
         console.image = image;
+}
+
+const char *api_console_state_dir(void)
+{
+        return console.state_dir;
+}
+
+const char *api_console_image(void)
+{
+        return console.image;
 }
 
 /* --- requests --------------------------------------------------------------- */
@@ -140,6 +151,34 @@ static unsigned count_own(struct store *st, const char *tok, bool snapshots, uns
                 memcpy(cursor, next, sizeof(cursor));
         } while (next[0] && n < cap);
         return n;
+}
+
+int api_console_snapshot_precheck(struct store *st, const char *tok, const char *slug, struct api_rest_res *res)
+{
+        struct store_snapshot other;
+
+        if (store_snapshot_get(st, tok, slug, &other) == 0) {
+                api_rest_error(res, 409, "SLUG_TAKEN", "a snapshot '%s' exists already", slug);
+                return -EEXIST;
+        }
+        if (count_own(st, tok, true, AL_MAX_TOKEN_SNAPSHOTS) >= AL_MAX_TOKEN_SNAPSHOTS) {
+                api_rest_error(res, 429, "TOO_MANY_SNAPSHOTS", "this token keeps %d snapshots already: delete one first",
+                               AL_MAX_TOKEN_SNAPSHOTS);
+                return -E2BIG;
+        }
+        return 0;
+}
+
+int api_console_snapshot_paths(const char *id, char *tmp, size_t tmp_len, char *final, size_t final_len)
+{
+        char dir[PATH_MAX];
+
+        snprintf(dir, sizeof(dir), "%s/snapshots", console.state_dir);
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        snprintf(final, final_len, "%s/%s.img", dir, id);
+        snprintf(tmp, tmp_len, "%s/%s.img.tmp", dir, id);
+        return 0;
 }
 
 /* The HTTP status an error from the runtime or the store deserves. */

@@ -12,12 +12,15 @@
 
 #include "common/error.h"
 #include "runtime/runtime.h"
+#include "rest.h"
 #include "store/store.h"
 
 /* Where volume and snapshot images live (<state_dir>/volumes, /snapshots)
  * and which image "builtin:debian-13" means. Call once, before any route;
  * both strings must outlive the server. */
 void api_console_init(const char *state_dir, const char *image);
+const char *api_console_state_dir(void);
+const char *api_console_image(void);
 
 /* For sandbox creation: read cfg's "volumes" ([{volume, path}]) and "root"
  * ({volume}: a bootable volume or a snapshot, by id or slug), check that tok
@@ -32,6 +35,12 @@ int api_console_sandbox_storage(struct store *st, const struct store_token *tok,
 /* The sandbox is gone (or never started): detach its volumes. Also for
  * sandboxes of an earlier airlockd (found through the store). */
 void api_console_sandbox_released(struct store *st, const char *sandbox_id);
+
+/* A new snapshot of token tok named slug: 0, or -errno with res filled
+ * (the slug is taken, or the token keeps too many). */
+int api_console_snapshot_precheck(struct store *st, const char *tok, const char *slug, struct api_rest_res *res);
+/* Where snapshot id's image goes, and its name while it is being made. */
+int api_console_snapshot_paths(const char *id, char *tmp, size_t tmp_len, char *final, size_t final_len);
 
 /* --- pure helpers (console_parse.c) --------------------------------------- */
 /* A capacity: a JSON number of bytes, or a string "<n>[.<frac>]<unit>" with

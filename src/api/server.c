@@ -26,6 +26,7 @@
 #include "common/metrics.h"
 #include "console.h"
 #include "rest.h"
+#include "sbxsnap.h"
 #include "sandbox/egress.h"
 #include "sandbox/live.h"
 #include "http.h"
@@ -48,7 +49,7 @@ struct api_server {
         struct api_ingress *ingress;
 };
 
-enum conn_state { CONN_HTTP, CONN_WS, CONN_CLOSING };
+enum conn_state { CONN_HTTP, CONN_WS, CONN_CLOSING, CONN_WAIT /* a slow REST answer (a snapshot) */ };
 
 struct conn {
         struct sbx_peer peer; /* first: the sandbox sees us as this */
@@ -59,6 +60,7 @@ struct conn {
         wslay_event_context_ptr ws;
         struct sbx *sbx;
         struct store_token token; /* who is asking (after token_ok) */
+        struct api_snap_job *snap; /* CONN_WAIT: the snapshot it waits for */
         bool closing_after_write;
         size_t held; /* bytes of the first head kept in the input for the ingress */
 };
@@ -352,6 +354,49 @@ static bool route_rest(struct conn *c, const char *path, const char *query)
         return true;
 }
 
+static void on_snapshot_done(void *arg, int status, json_t *body)
+{
+        struct conn *c = arg;
+
+        c->snap = NULL;
+        bufferevent_enable(c->bev, EV_READ);
+        send_json_response(c, status, reason_phrase(status), body, NULL);
+}
+
+/* POST /api/airlock/v1/sandboxes/{id}/snapshot {"slug"}: answered when the
+ * copy is done (sbxsnap.c); the connection reads nothing meanwhile. */
+static bool route_sandbox_snapshot(struct conn *c, const char *path)
+{
+        static const char prefix[] = "/api/airlock/v1/sandboxes/", suffix[] = "/snapshot";
+        struct api_rest_res rs = { 0 };
+        char id[RT_ID_LEN + 1];
+        const char *p = path + sizeof(prefix) - 1;
+        struct sbx *s;
+
+        if (strncmp(path, prefix, sizeof(prefix) - 1) != 0 || strlen(p) != RT_ID_LEN + sizeof(suffix) - 1 ||
+            strcmp(p + RT_ID_LEN, suffix) != 0)
+                return false;
+        memcpy(id, p, RT_ID_LEN);
+        id[RT_ID_LEN] = '\0';
+        if (c->req.parser.method != HTTP_POST) {
+                send_error(c, 405, "Method Not Allowed", "METHOD_NOT_ALLOWED", "POST a {\"slug\"} here");
+                return true;
+        }
+        if (!(s = find_own(c, id))) {
+                send_error(c, 404, "Not Found", "SANDBOX_NOT_FOUND", "no such sandbox");
+                return true;
+        }
+        c->snap = api_snapshot_sandbox(c->srv->cfg->store, s, &c->token, c->req.body, c->req.body_len,
+                                       on_snapshot_done, c, &rs);
+        if (!c->snap) {
+                send_json_response(c, rs.status, reason_phrase(rs.status), rs.body ? rs.body : json_object(), NULL);
+                return true;
+        }
+        c->state = CONN_WAIT;
+        bufferevent_disable(c->bev, EV_READ);
+        return true;
+}
+
 /* GET /api/v2/sandboxes?labels[k]=v */
 static void route_list(struct conn *c, const char *query)
 {
@@ -429,8 +474,9 @@ static int open_door(struct sbx *s, json_t *allow, json_t *secrets, struct al_er
 /* What a restarted airlockd needs to take the sandbox back (sbx_adopt). */
 static json_t *sandbox_state(int64_t stop_at, json_t *allow, json_t *secrets, const struct rt_config *rc)
 {
-        return json_pack("{s:I,s:O?,s:O?,s:I}", "stop_at_ms", (json_int_t)stop_at, "allow_net", allow,
-                         "secrets", secrets, "memory_bytes", (json_int_t)rc->limits.memory_bytes);
+        return json_pack("{s:I,s:O?,s:O?,s:I,s:b,s:i,s:s}", "stop_at_ms", (json_int_t)stop_at, "allow_net", allow,
+                         "secrets", secrets, "memory_bytes", (json_int_t)rc->limits.memory_bytes, "strict",
+                         rc->profile == RT_PROFILE_STRICT, "root_kind", (int)rc->root_kind, "root_id", rc->root_id);
 }
 
 static void route_create(struct conn *c)
@@ -628,7 +674,7 @@ static void route(struct conn *c)
         /* console routes */
         if (strcmp(path, "/metrics") == 0 && c->req.parser.method == HTTP_GET)
                 return send_metrics(c);
-        if (route_rest(c, path, q))
+        if (route_sandbox_snapshot(c, path) || route_rest(c, path, q))
                 return;
         if (strcmp(path, "/api/v3/sandboxes/create") == 0 && c->req.parser.method == HTTP_GET) {
                 uint64_t t0 = api_metrics_clock_ns();
@@ -669,6 +715,7 @@ static void route(struct conn *c)
 
 static void conn_free(struct conn *c)
 {
+        api_snapshot_forget(c->snap);
         if (c->sbx) {
                 struct sbx *s = c->sbx;
                 c->sbx = NULL;

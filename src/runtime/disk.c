@@ -95,10 +95,10 @@ static int copy_sparse(int src, int dst, struct al_error *err)
         return 0;
 }
 
-static int loop_attach(int backing, char ret_dev[64], int *ret_fd, struct al_error *err)
+int rt_loop_attach(int backing, bool ro, char ret_dev[64], int *ret_fd, struct al_error *err)
 {
         struct loop_config cfg = { .fd = (uint32_t)backing,
-                                   .info = { .lo_flags = LO_FLAGS_AUTOCLEAR } };
+                                   .info = { .lo_flags = LO_FLAGS_AUTOCLEAR | (ro ? LO_FLAGS_READ_ONLY : 0) } };
         _cleanup_fd_ int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
 
         if (ctl < 0)
@@ -108,7 +108,7 @@ static int loop_attach(int backing, char ret_dev[64], int *ret_fd, struct al_err
                 if (n < 0)
                         return al_error_set(err, errno, "find a free loop device");
                 snprintf(ret_dev, 64, "/dev/loop%d", n);
-                int fd = open(ret_dev, O_RDWR | O_CLOEXEC);
+                int fd = open(ret_dev, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
                 if (fd < 0)
                         return al_error_set(err, errno, "open %s", ret_dev);
                 if (ioctl(fd, LOOP_CONFIGURE, &cfg) == 0) {
@@ -145,7 +145,7 @@ int rt_disk_attach_parent(const char *state_dir, const char *id, uint64_t bytes,
                 return al_error_set(err, errno, "create %s", path);
         r = copy_sparse(src, dst, err);
         if (r >= 0)
-                r = loop_attach(dst, ret_dev, ret_loop_fd, err);
+                r = rt_loop_attach(dst, false, ret_dev, ret_loop_fd, err);
         unlink(path); /* the loop device keeps it alive; nothing is left behind */
         return r;
 }

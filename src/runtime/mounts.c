@@ -167,18 +167,21 @@ static int setup_lower(const struct rt_child_args *a, struct al_error *err)
 
 static int setup_overlay(const struct rt_child_args *a, const char *root, struct al_error *err)
 {
-        char opts[3 * PATH_MAX + 128];
+        char opts[128];
         unsigned long flags = MS_NODEV;
 
         if (a->cfg->profile == RT_PROFILE_STRICT)
                 flags |= MS_NOSUID;
-        snprintf(opts, sizeof(opts),
-                 "lowerdir=%s/lower,upperdir=%s/disk/upper,workdir=%s/disk/work", a->staging,
-                 a->staging, a->staging);
+        /* Relative to the staging directory: overlayfs shows the layers in
+         * mountinfo as given, and the sandbox must not learn host paths
+         * (SEC-22). do_pivot() changes directory again. */
+        snprintf(opts, sizeof(opts), "lowerdir=lower,upperdir=disk/upper,workdir=disk/work");
         if (make_dir(root, 0755, err) < 0)
                 return -err->code;
         if (a->cfg->root_kind == RT_ROOT_VOLUME) /* volume.c: a bootable volume is the root */
                 return rt_root_volume_child(a, root, err);
+        if (chdir(a->staging) < 0)
+                return al_error_set(err, errno, "chdir %s", a->staging);
         return mnt("overlay", root, "overlay", flags, opts, err);
 }
 
@@ -226,6 +229,12 @@ static int setup_dev(const char *root, uid_t base, struct al_error *err)
                 if (symlink(links[i][0], path) < 0)
                         return al_error_set(err, errno, "symlink %s", path);
         }
+        /* Where airlockd mounts what it lends the sandbox for a moment (the
+         * target of `airlock snapshot`): host root's, so nothing inside can
+         * replace it. */
+        snprintf(path, sizeof(path), "%s/%s", root, RT_LEND_DIR);
+        if (make_dir(path, 0711, err) < 0)
+                return -err->code;
         /* Nothing may be added to /dev from inside. */
         return mnt(NULL, dev, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC,
                    NULL, err);

@@ -141,6 +141,31 @@ void rt_volume_remove(const char *state_dir, bool snapshot, const char *id);
 /* The size of a snapshot's filesystem: a volume made from it needs at least that. */
 int rt_snapshot_size(const char *state_dir, const char *snapshot_id, uint64_t *ret, struct al_error *err);
 
+/* Lend a running sandbox a fresh ext4 image at /dev/.airlock (lend.c),
+ * idmapped to its users, for a copy made inside it; take it back, check it,
+ * trim the file to the filesystem. image is the host path to create. */
+#define RT_LEND_PATH "/dev/.airlock"
+struct rt_lend {
+        char dev[64];
+        int loop_fd;
+        bool lent;
+        uint64_t bytes; /* the image's size */
+};
+/* What the sandbox boots from, to size the image: its files below (an image
+ * or a snapshot) plus what its root's filesystem has in use. */
+struct rt_lend_size {
+        const char *state_dir;
+        const char *image;           /* RT_ROOT_IMAGE: its name */
+        enum rt_root_kind root_kind;
+        const char *root_id;         /* RT_ROOT_SNAPSHOT: its id */
+};
+int rt_sandbox_lend(const struct rt_sandbox *sb, const char *image, const struct rt_lend_size *size,
+                    struct rt_lend *ret, struct al_error *err);
+int rt_sandbox_unlend(const struct rt_sandbox *sb, struct rt_lend *l, const char *image, struct al_error *err);
+/* Stop (SIGSTOP) or continue every process of the sandbox but airlock-init;
+ * returns how many were signalled, or -errno. */
+int rt_sandbox_pause(const struct rt_sandbox *sb, bool pause);
+
 /* Generate a sandbox id in the SDK's format: sbx_<region>_<20 of [0-9a-hjkmnp-z]>. */
 int rt_id_generate(const char *region, char ret[RT_ID_LEN + 1]);
 bool rt_id_valid(const char *id);

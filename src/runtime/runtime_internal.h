@@ -16,6 +16,7 @@
 #define RT_SC_MAX_AF 46 /* AF_MAX on 6.x kernels */
 #define RT_SANDBOX_GID_TTY 5
 #define RT_APP_UID 1000
+#define RT_LEND_DIR (RT_LEND_PATH + 1) /* in every sandbox: a mount point only airlockd uses */
 
 /* volume.c: the loop devices of a sandbox's volumes and root, attached by
  * the parent (autoclear) and held open until the child has mounted them. */
@@ -88,11 +89,15 @@ uid_t rt_slot_uid_base(unsigned slot);
 int rt_idmap_format(uid_t base, char *buf, size_t len);
 int rt_userns_open_parent(uid_t base, enum rt_profile profile, int *ret_fd, struct al_error *err);
 
+/* disk.c: an auto-clear loop device over backing (ro: read-only) */
+int rt_loop_attach(int backing, bool ro, char ret_dev[64], int *ret_fd, struct al_error *err);
 /* disk.c */
 int rt_disk_attach_parent(const char *state_dir, const char *id, uint64_t bytes,
                           char ret_dev[64], int *ret_loop_fd, struct al_error *err);
 
 /* volume.c */
+/* Run an e2fsprogs tool to completion; its first stderr line goes into err. */
+int rt_run_tool(char *const argv[], const char *what, struct al_error *err);
 int rt_volumes_attach_parent(const struct rt_config *cfg, struct rt_vol_devs *d, struct al_error *err);
 void rt_volumes_close_parent(struct rt_vol_devs *d);
 int rt_root_snapshot_child(const struct rt_child_args *a, const char *lower, struct al_error *err);

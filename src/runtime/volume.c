@@ -101,7 +101,7 @@ static bool id_ok(const char *id)
 }
 
 /* Run a tool to completion; its first line on stderr goes into the error. */
-static int run_tool(char *const argv[], const char *what, struct al_error *err)
+int rt_run_tool(char *const argv[], const char *what, struct al_error *err)
 {
         posix_spawn_file_actions_t fa;
         char out[512] = "";
@@ -199,21 +199,21 @@ static int volume_fill(const char *tmp, const char *state_dir, uint64_t bytes,
                 snprintf(size, sizeof(size), "%" PRIu64 "K", bytes >> 10);
                 char *const fsck[] = { "e2fsck", "-f", "-y", img, NULL };
                 char *const grow[] = { "resize2fs", img, size, NULL };
-                int r = run_tool(fsck, "check the snapshot's copy", err);
-                return r < 0 ? r : run_tool(grow, "grow the snapshot's copy to the capacity", err);
+                int r = rt_run_tool(fsck, "check the snapshot's copy", err);
+                return r < 0 ? r : rt_run_tool(grow, "grow the snapshot's copy to the capacity", err);
         }
         if (from == RT_FROM_IMAGE) {
                 snprintf(src, sizeof(src), "%s/images/%s/rootfs", state_dir, from_name);
                 char *const mkfs[] = { "mkfs.ext4", "-q", "-F", "-m", "0", "-E", MKFS_EXTENDED,
                                        "-d", src, img, NULL };
-                return run_tool(mkfs, "copy the image into the volume (is the capacity large enough?)",
+                return rt_run_tool(mkfs, "copy the image into the volume (is the capacity large enough?)",
                                 err);
         }
         char *const mkfs[] = { "mkfs.ext4", "-q", "-F", "-m", "0", "-E",
                                MKFS_EXTENDED ",root_owner=" RT_STR(RT_APP_UID) ":" RT_STR(RT_APP_UID),
                                img, NULL };
         /* clang-format on */
-        return run_tool(mkfs, "format the volume", err);
+        return rt_run_tool(mkfs, "format the volume", err);
 }
 
 /* Images are sparse, so the host's space is not reserved for them; a volume
@@ -381,7 +381,7 @@ int rt_volume_snapshot(const char *state_dir, const char *volume_id, const char 
          * (-p: nothing to do on a clean filesystem, which is the usual case). */
         char *const fsck[] = {"e2fsck", "-p", tmp, NULL};
         if (r >= 0)
-                r = run_tool(fsck, "check the snapshot", err);
+                r = rt_run_tool(fsck, "check the snapshot", err);
         if (r >= 0 && (fsync(fd) < 0 || fstat(fd, &st) < 0))
                 r = al_error_set(err, errno, "flush snapshot %s", snapshot_id);
         if (r >= 0 && rename(tmp, path) < 0)
@@ -406,35 +406,6 @@ void rt_volume_remove(const char *state_dir, bool snapshot, const char *id)
 
 /* --- parent: loop devices ----------------------------------------------- */
 
-static int loop_attach(int backing, bool ro, char ret_dev[64], int *ret_fd, struct al_error *err)
-{
-        struct loop_config cfg = {
-            .fd = (uint32_t)backing,
-            .info = {.lo_flags = LO_FLAGS_AUTOCLEAR | (ro ? LO_FLAGS_READ_ONLY : 0)}};
-        _cleanup_fd_ int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
-
-        if (ctl < 0)
-                return al_error_set(err, errno, "open /dev/loop-control");
-        for (int tries = 0; tries < 64; tries++) {
-                int n = ioctl(ctl, LOOP_CTL_GET_FREE);
-                if (n < 0)
-                        return al_error_set(err, errno, "find a free loop device");
-                snprintf(ret_dev, 64, "/dev/loop%d", n);
-                int fd = open(ret_dev, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-                if (fd < 0)
-                        return al_error_set(err, errno, "open %s", ret_dev);
-                if (ioctl(fd, LOOP_CONFIGURE, &cfg) == 0) {
-                        *ret_fd = fd;
-                        return 0;
-                }
-                int e = errno;
-                close(fd);
-                if (e != EBUSY) /* another sandbox took it first: try the next */
-                        return al_error_set(err, e, "configure %s", ret_dev);
-        }
-        return al_error_setx(err, EBUSY, "no free loop device after 64 tries");
-}
-
 static int attach_one(const char *state_dir, bool snapshot, const char *id, struct rt_vol_devs *d,
                       char dev[64], struct al_error *err)
 {
@@ -452,7 +423,7 @@ static int attach_one(const char *state_dir, bool snapshot, const char *id, stru
                                     snapshot ? "snapshot" : "volume", id);
         r = snapshot ? 0 : wait_unheld(id, fd, err);
         if (r >= 0)
-                r = loop_attach(fd, snapshot, dev, &d->fds[d->n_fds], err);
+                r = rt_loop_attach(fd, snapshot, dev, &d->fds[d->n_fds], err);
         if (r >= 0)
                 d->n_fds++;
         return r;
