@@ -540,12 +540,14 @@ static int cmd_ls(int argc, char **argv, const struct cli_conf *conf)
                 json_decref(body);
                 return 1;
         }
-        printf("%-30s %-9s %-26s %s\n", "ID", "STATUS", "CREATED", "LABELS");
+        printf("%-30s %-9s %-26s %-26s %s\n", "ID", "STATUS", "CREATED", "STOPPED", "LABELS");
         json_array_foreach(body, i, e) {
                 char *labels = json_dumps(json_object_get(e, "labels"), JSON_COMPACT);
-                printf("%-30s %-9s %-26s %s\n", json_string_value(json_object_get(e, "id")),
+                const char *stopped = json_string_value(json_object_get(e, "stoppedAt"));
+                printf("%-30s %-9s %-26s %-26s %s\n", json_string_value(json_object_get(e, "id")),
                        json_string_value(json_object_get(e, "status")),
-                       json_string_value(json_object_get(e, "createdAt")), labels ? labels : "{}");
+                       json_string_value(json_object_get(e, "createdAt")), stopped ? stopped : "-",
+                       labels ? labels : "{}");
                 free(labels);
         }
         json_decref(body);

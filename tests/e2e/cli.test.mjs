@@ -39,7 +39,9 @@ test("create, exec, cp, ls, rm", () => {
   assert.match(r.stdout, new RegExp(`${id}\\s+running`));
   assert.doesNotMatch(airlock(["ls", "--label", "suite=other"]).stdout, new RegExp(id));
   assert.equal(airlock(["rm", id]).code, 0);
-  assert.doesNotMatch(airlock(["ls"]).stdout, new RegExp(id));
+  // listed as stopped, with its stop time, no longer as running
+  assert.match(airlock(["ls"]).stdout, new RegExp(`${id}\\s+stopped\\s+\\S+\\s+20\\d\\d-`));
+  assert.doesNotMatch(airlock(["ls"]).stdout, new RegExp(`${id}\\s+running`));
   r = airlock(["exec", id, "--", "true"]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /no such sandbox/);
@@ -50,7 +52,7 @@ test("run: one command in a sandbox that goes with it", () => {
   assert.equal(r.code, 7);
   const id = r.stdout.trim();
   assert.match(id, /^sbx_/);
-  assert.doesNotMatch(airlock(["ls"]).stdout, new RegExp(id));
+  assert.doesNotMatch(airlock(["ls"]).stdout, new RegExp(`${id}\\s+running`));
 });
 
 test("env prints the SDK's exports; errors are clear", () => {
