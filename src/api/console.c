@@ -13,6 +13,7 @@
  * A token sees only its own volumes and snapshots; anything else is 404.
  * Making an image (mkfs, copies) runs on the event loop: a blank volume takes
  * milliseconds, one from the image or a snapshot about a second per 500 MB. */
+#include <dirent.h>
 #include <errno.h>
 #include <http_parser.h>
 #include <limits.h>
@@ -20,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "console.h"
 #include "rest.h"
@@ -48,6 +51,44 @@ const char *api_console_state_dir(void)
 const char *api_console_image(void)
 {
         return console.image;
+}
+
+/* One directory's images the store does not know, over a minute old (a
+ * crash between making an image and recording it; a snapshot half made). */
+static int remove_unknown(struct store *st, bool snapshots)
+{
+        char dir[PATH_MAX], path[PATH_MAX + 300], id[STORE_ID_MAX];
+        struct store_snapshot s;
+        struct store_volume v;
+        struct dirent *de;
+        struct stat sb;
+        int removed = 0;
+        DIR *d;
+
+        snprintf(dir, sizeof(dir), "%s/%s", console.state_dir, snapshots ? "snapshots" : "volumes");
+        d = opendir(dir);
+        if (!d)
+                return 0;
+        while ((de = readdir(d))) {
+                const char *dot = strchr(de->d_name, '.');
+                size_t n = dot ? (size_t)(dot - de->d_name) : 0;
+                if (!dot || n == 0 || n >= sizeof(id) || (strcmp(dot, ".img") && strcmp(dot, ".img.tmp")))
+                        continue;
+                memcpy(id, de->d_name, n);
+                id[n] = '\0';
+                bool known = !strcmp(dot, ".img") && (snapshots ? store_snapshot_get(st, NULL, id, &s) == 0
+                                                                : store_volume_get(st, NULL, id, &v) == 0);
+                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+                if (!known && stat(path, &sb) == 0 && sb.st_mtime + 60 < time(NULL) && unlink(path) == 0)
+                        removed++;
+        }
+        closedir(d);
+        return removed;
+}
+
+int api_console_remains(struct store *st)
+{
+        return remove_unknown(st, false) + remove_unknown(st, true);
 }
 
 /* --- requests --------------------------------------------------------------- */

@@ -20,6 +20,9 @@
  * both strings must outlive the server. */
 void api_console_init(const char *state_dir, const char *image);
 const char *api_console_state_dir(void);
+/* At start: image files of volumes and snapshots the store does not know
+ * (over a minute old) are removed; returns how many. */
+int api_console_remains(struct store *st);
 const char *api_console_image(void);
 
 /* For sandbox creation: read cfg's "volumes" ([{volume, path}]) and "root"

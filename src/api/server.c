@@ -1058,7 +1058,7 @@ int api_server_adopt(struct api_server *srv, struct al_error *err)
                 }
                 store_sandbox_clear(&rec);
         }
-        int removed = rt_remains_remove(srv->cfg->state_dir, keep, n_keep, gone, n_gone);
+        int removed = rt_remains_remove(srv->cfg->state_dir, keep, n_keep, gone, n_gone) + api_console_remains(st);
         api_metrics_adopted_set((unsigned)n_keep);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         char adopted_s[16], gone_s[16], removed_s[16], ms_s[24];

@@ -5,7 +5,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import WebSocket from "ws";
 import { Client, Sandbox } from "@deno/sandbox";
 import { freePort, startServer } from "./server.mjs";
@@ -218,8 +218,19 @@ test("a sandbox that ended while airlockd was away is recorded as stopped and it
   await server.crash();
   assert.ok(existsSync(`${CG}/${id}`), "its cgroup exists while nobody watches");
   process.kill(initPid, "SIGKILL");
+  // a volume image the store never recorded (a crash between making and recording it),
+  // and one being made right now: the old one goes, the young one stays
+  mkdirSync(`${STATE_DIR}/volumes`, { recursive: true });
+  const stray = `${STATE_DIR}/volumes/vol_stray${process.pid}.img`, young = `${STATE_DIR}/volumes/vol_young${process.pid}.img.tmp`;
+  writeFileSync(stray, "x");
+  writeFileSync(young, "x");
+  const old = new Date(Date.now() - 120000);
+  utimesSync(stray, old, old);
   await sleep(200);
   server = await startServer({ keepSandboxes: true, port: server.port });
+  assert.ok(!existsSync(stray), "an old unknown volume image is removed");
+  assert.ok(existsSync(young), "a young one is left alone");
+  unlinkSync(young);
   const client = new Client();
   const rec = (await client.sandboxes.list()).find((s) => s.id === id);
   assert.equal(rec?.status, "stopped");
