@@ -471,6 +471,14 @@ static int open_door(struct sbx *s, json_t *allow, json_t *secrets, struct al_er
         return 0;
 }
 
+static int64_t now_ms_wall(void)
+{
+        struct timespec t;
+
+        clock_gettime(CLOCK_REALTIME, &t);
+        return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 /* What a restarted airlockd needs to take the sandbox back (sbx_adopt). */
 static json_t *sandbox_state(int64_t stop_at, json_t *allow, json_t *secrets, const struct rt_config *rc)
 {
@@ -533,6 +541,12 @@ static void route_create(struct conn *c)
                 goto out;
         }
         storage = true;
+        if (sbx_record_pending(st, rc.id, c->token.id, labels, &err) < 0) {
+                api_console_sandbox_released(st, rc.id);
+                storage = false;
+                send_error(c, 500, "Internal Server Error", "STORE_FAILED", err.msg);
+                goto out;
+        }
         c->sbx = sbx_create(c->srv->base, &rc, stop_at, &err);
         if (c->sbx && open_door(c->sbx, allow, secrets, &err) < 0) {
                 sbx_kill(c->sbx, 1011, "internal error");
@@ -551,6 +565,8 @@ static void route_create(struct conn *c)
         }
         storage = false; /* from here on the sandbox's end releases it */
         if (!c->sbx) {
+                struct al_error ignored = { 0 };
+                (void)store_sandbox_stopped(st, rc.id, now_ms_wall(), &ignored);
                 api_console_sandbox_released(st, rc.id);
                 send_error(c, 500, "Internal Server Error", "SANDBOX_CREATE_FAILED", err.msg);
                 goto out;

@@ -416,6 +416,22 @@ static bool any_proc(const struct init_state *st)
         return false;
 }
 
+/* A process that ended with its pipes still open is reported once they
+ * have been quiet INIT_DRAIN_GRACE_MS (settle): only then is a timer needed.
+ * Otherwise poll sleeps until something happens, so that hundreds of idle
+ * sandboxes cost no CPU. */
+static int poll_timeout(struct init_state *st)
+{
+        for (int i = 0; i < AL_MAX_PROCS; i++) {
+                const struct init_proc *p = &st->procs[i];
+                if (p->used && p->reaped && (p->out_fd >= 0 || p->err_fd >= 0))
+                        return 50;
+                if (p->used && p->tty && p->in_fd >= 0 && al_buf_size(&p->in_q))
+                        return 50; /* a pty master that was full: try again soon */
+        }
+        return -1;
+}
+
 static int setup_signals(void)
 {
         sigset_t set;
@@ -462,7 +478,7 @@ static void loop(struct init_state *st, int sfd)
                     (st->chan_dead || al_buf_size(&st->out) == 0))
                         return;
                 int n = build_poll(st, pfd, owner, sfd);
-                int r = poll(pfd, (nfds_t)n, any_proc(st) ? 50 : -1);
+                int r = poll(pfd, (nfds_t)n, poll_timeout(st));
                 if (r < 0 && errno != EINTR)
                         return;
                 if (r <= 0)

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +226,24 @@ static bool listed(const char *id, const char *const *ids, size_t n)
         return false;
 }
 
+static void kill_all(const char *dir)
+{
+        char path[PATH_MAX + 80], buf[65536];
+        _cleanup_fd_ int fd = -1;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
+                return;
+        buf[n] = '\0';
+        for (char *save = NULL, *t = strtok_r(buf, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
+                pid_t pid = (pid_t)strtol(t, NULL, 10);
+                if (pid > 1)
+                        kill(pid, SIGKILL);
+        }
+}
+
 /* One pass over <root>/airlock. The cgroups of sandboxes recorded as ended
  * go; so do empty ones of unknown sandboxes that are over a minute old (a
  * create that died half-way). A young one may be a sandbox being made right
@@ -250,6 +269,7 @@ static int remove_cgroups(const char *root, const char *const *keep, size_t n_ke
                         continue;
                 snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
                 if (listed(de->d_name, gone, n_gone)) {
+                        kill_all(path); /* a sandbox the store says ended must not run on */
                         if (rt_cg_rmdir(path) == 0) /* its processes may still be on their way out */
                                 removed++;
                 } else if (stat(path, &st) == 0 && st.st_mtime + 60 < time(NULL) && rmdir(path) == 0) {

@@ -120,13 +120,45 @@ static int routes_add(struct al_error *err)
         return r;
 }
 
+/* libnftables waits on its netlink socket with select(2), which cannot take
+ * a descriptor above FD_SETSIZE (1024): glibc aborts. airlockd holds about
+ * seven descriptors per live sandbox, so past ~140 sandboxes every new one
+ * would be above. A few low descriptors are kept from the start and lent to
+ * libnftables for each load. */
+#define NFT_FD_RESERVE 4
+static int fd_reserve[NFT_FD_RESERVE] = { -1, -1, -1, -1 };
+
+int rt_netdoor_reserve_fds(void)
+{
+        for (int i = 0; i < NFT_FD_RESERVE; i++)
+                if (fd_reserve[i] < 0 && (fd_reserve[i] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+                        return -errno;
+        return 0;
+}
+
+static void fd_reserve_lend(bool lend)
+{
+        for (int i = 0; i < NFT_FD_RESERVE; i++) {
+                if (lend && fd_reserve[i] >= 0) {
+                        close(fd_reserve[i]);
+                        fd_reserve[i] = -1;
+                } else if (!lend && fd_reserve[i] < 0) {
+                        fd_reserve[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                }
+        }
+}
+
 static int rules_load(struct al_error *err)
 {
-        struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+        struct nft_ctx *nft;
         int r = 0;
 
-        if (!nft)
+        fd_reserve_lend(true);
+        nft = nft_ctx_new(NFT_CTX_DEFAULT);
+        if (!nft) {
+                fd_reserve_lend(false);
                 return al_error_setx(err, ENOMEM, "nftables context");
+        }
         nft_ctx_buffer_output(nft);
         nft_ctx_buffer_error(nft);
         if (nft_run_cmd_from_buffer(nft, door_rules) != 0) {
@@ -135,6 +167,7 @@ static int rules_load(struct al_error *err)
                                   why && *why ? why : "unknown error (is nf_tables in the kernel?)");
         }
         nft_ctx_free(nft);
+        fd_reserve_lend(false);
         return r;
 }
 

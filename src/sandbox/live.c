@@ -457,11 +457,28 @@ bool sbx_adopted(const struct sbx *s)
         return s->adopted;
 }
 
+int sbx_record_pending(struct store *st, const char *id, const char *token_id, json_t *labels,
+                       struct al_error *err)
+{
+        struct store_sandbox rec = { .created_ms = now_ms() };
+        json_t *pending = json_pack("{s:b}", "pending", 1);
+        int r;
+
+        snprintf(rec.id, sizeof(rec.id), "%s", id);
+        snprintf(rec.token_id, sizeof(rec.token_id), "%s", token_id);
+        rec.labels = labels ? labels : json_object();
+        rec.state = pending;
+        r = store_sandbox_insert(st, &rec, err);
+        if (!labels)
+                json_decref(rec.labels);
+        json_decref(pending);
+        return r;
+}
+
 int sbx_record(struct sbx *s, struct store *st, const char *token_id, json_t *labels, json_t *state,
                struct al_error *err)
 {
         struct rt_ident ident;
-        struct store_sandbox rec = { .created_ms = s->created_ms };
         int r;
 
         if (rt_sandbox_ident(s->rt, &ident) < 0)
@@ -472,13 +489,8 @@ int sbx_record(struct sbx *s, struct store *st, const char *token_id, json_t *la
         json_object_set_new(s->state, "pid", json_integer(ident.pid));
         json_object_set_new(s->state, "start_time", json_integer((json_int_t)ident.start_time));
         snprintf(s->token_id, sizeof(s->token_id), "%s", token_id);
-        snprintf(rec.id, sizeof(rec.id), "%s", s->id);
-        snprintf(rec.token_id, sizeof(rec.token_id), "%s", token_id);
-        rec.labels = labels ? labels : json_object();
-        rec.state = s->state;
-        r = store_sandbox_insert(st, &rec, err);
-        if (!labels)
-                json_decref(rec.labels);
+        /* The row exists since before the sandbox did (sbx_record_pending). */
+        r = store_sandbox_set_state(st, s->id, s->state, err);
         if (r < 0)
                 return r;
         s->store = st;

@@ -44,9 +44,14 @@ void sbx_kill_all(void);
 /* Close every peer (1001) and let the sandboxes run on for the next start. */
 void sbx_release_all(void);
 void sbx_set_labels(struct sbx *s, json_t *labels);
-/* Record a new sandbox in the store, owned by token_id, before the client
- * hears of it; state is copied, with airlock-init's pid and start time added.
- * From then on its end is recorded too. */
+/* Before a sandbox is made: its row, owned by token_id, marked pending, so
+ * that a crash while it is being made leaves a record the next start acts on
+ * (it kills whatever runs in the sandbox's cgroup). */
+int sbx_record_pending(struct store *st, const char *id, const char *token_id, json_t *labels,
+                       struct al_error *err);
+/* Once it runs, before the client hears of it: its state (copied, with
+ * airlock-init's pid and start time added) replaces the pending mark. From
+ * then on its end is recorded too. */
 int sbx_record(struct sbx *s, struct store *st, const char *token_id, json_t *labels, json_t *state,
                struct al_error *err);
 /* Take back a recorded sandbox after a restart. A session sandbox (no stop
