@@ -45,6 +45,7 @@ fuzz:
 bench: image tests/e2e/node_modules
 	bench/startup $(BUILD) $(STATE_DIR)
 	node bench/api.mjs
+	node bench/state.mjs
 
 clean:
 	rm -rf $(BUILD) build-fuzz

@@ -14,7 +14,7 @@
 // 500, 5; needs the default image; starts its own airlockd; the state
 // directory must have no other airlockd)
 import { execFileSync, spawn } from "node:child_process";
-import { openSync, readFileSync, writeSync } from "node:fs";
+import { openSync, readdirSync, readFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -66,6 +66,21 @@ const initsOf = (ids) => {
   }).length;
 };
 
+// CPU time (ms) that the airlock-init processes of these sandboxes used so far.
+const initsCpu = (ids) => {
+  const set = new Set(ids);
+  let ticks = 0;
+  for (const pid of pids()) {
+    try {
+      const m = /sbx_[A-Za-z0-9_-]+/.exec(readFileSync(`/proc/${pid}/cgroup`, "utf8"));
+      if (!m || !set.has(m[0])) continue;
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+    } catch { /* raced with an exit */ }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+};
+
 // A console REST call with the daemon's token; throws on a refused connection.
 async function list(port, token) {
   const r = await fetch(`http://127.0.0.1:${port}/api/v2/sandboxes`, { headers: { authorization: `Bearer ${token}` } });
@@ -111,7 +126,7 @@ async function timedStart(port, token, ids) {
     if (!gone) child.kill(sig);
     await exited;
   };
-  return { t, adopted, crash: () => signal("SIGKILL"), stop: () => signal("SIGTERM") };
+  return { t, adopted, pid: child.pid, crash: () => signal("SIGKILL"), stop: () => signal("SIGTERM") };
 }
 
 // Fill the store: `count` timed sandboxes, each with a background sleep,
@@ -131,9 +146,9 @@ async function fill(made, count) {
   await Promise.all(Array.from({ length: PARALLEL }, worker));
 }
 
-async function createLatency() {
+async function createLatency(n) {
   const t = [];
-  for (let i = 0; i < N; i++) {
+  for (let i = 0; i < n; i++) {
     const t0 = ms();
     const sb = await Sandbox.create();
     await sb.sh`true`;
@@ -143,7 +158,7 @@ async function createLatency() {
   return t;
 }
 
-async function listLatency(port, token, times = 20) {
+async function listLatency(port, token, times) {
   const t = [];
   let n = 0;
   for (let i = 0; i < times; i++) {
@@ -154,29 +169,45 @@ async function listLatency(port, token, times = 20) {
   return { t, n };
 }
 
+const made = []; // { id, pid of its sleep }
+let server = null; // whichever airlockd runs now: { crash(), ... }
+
+// The peers, in two halves: one before the loaded measurements, one after
+// every sandbox of those is ended, so that both see the host's load then.
+const createNone = [], listNone = [], startNone = [];
+async function peers(port, half) {
+  server = await startServer({ keepSandboxes: true, stderr: logFd, args: MAX, port });
+  const { token } = server;
+  const n = half ? Math.floor(N / 2) : Math.ceil(N / 2);
+  createNone.push(...(await createLatency(n)));
+  const l = await listLatency(server.port, token, 10);
+  listNone.push(...l.t);
+  await server.crash();
+  await (await timedStart(server.port, token, [])).crash(); // untimed: warm caches
+  const starts = half ? Math.floor(STARTS / 2) : Math.ceil(STARTS / 2);
+  for (let i = 0; i < starts; i++) {
+    const s = await timedStart(server.port, token, []);
+    startNone.push(s.t);
+    await s.crash();
+  }
+  return { port: server.port, token, listed: l.n };
+}
+
+// End every sandbox made here (a start without keepSandboxes ends them on stop).
+async function endAll() {
+  await server?.crash();
+  server = null;
+  await (await startServer({ stderr: logFd })).stop();
+  const ids = made.map((m) => m.id);
+  for (let i = 0; i < 200 && initsOf(ids) > 0; i++) await sleep(50);
+  return initsOf(ids);
+}
+
 const initsBefore = pids().length;
-const made = [];
-let server = null; // whichever airlockd runs now: { crash(), stop() }
 try {
   // leftovers of an earlier, interrupted run: this start ends them on stop
   await (await startServer({ stderr: logFd })).stop();
-  const first = await startServer({ keepSandboxes: true, stderr: logFd, args: MAX });
-  server = first;
-  const { port, token } = first;
-
-  // (2) peer: nothing else alive
-  const createNone = await createLatency();
-  const listNone = await listLatency(port, token);
-  await server.crash();
-
-  // (1) peer: nothing to adopt, after one untimed start (warm page cache)
-  await (await timedStart(port, token, [])).crash();
-  const startNone = [];
-  for (let i = 0; i < STARTS; i++) {
-    server = await timedStart(port, token, []);
-    startNone.push(server.t);
-    await server.crash();
-  }
+  const { port, token, listed: listedNone0 } = await peers(undefined, 0);
 
   // (1) ADOPT live sandboxes, kill -9, then STARTS timed starts that adopt them
   server = await startServer({ keepSandboxes: true, stderr: logFd, args: MAX, port });
@@ -204,32 +235,39 @@ try {
 
   // (2) LISTED live sandboxes: the adopted ones and more
   await fill(made, LISTED - ADOPT);
-  const all = await list(port, token);
-  const live = all.filter((s) => s.status === "running").length;
+  const live = (await list(port, token)).filter((s) => s.status === "running").length;
   if (live < LISTED) throw new Error(`only ${live} sandboxes listed as running, not ${LISTED}`);
-  const createMany = await createLatency();
-  const listMany = await listLatency(port, token);
+  const fds = readdirSync(`/proc/${server.pid}/fd`).length;
+  // what the idle ones cost the host meanwhile (their airlock-init wake-ups)
+  const allIds = made.map((m) => m.id), cpu0 = initsCpu(allIds), t0 = ms();
+  await sleep(3000);
+  const idleCpu = ((initsCpu(allIds) - cpu0) / (ms() - t0)) * 100;
+  const createMany = await createLatency(N);
+  const listMany = await listLatency(port, token, 20);
+  const left = await endAll();
+  if (left > 0) throw new Error(`${left} airlock-init of the sandboxes made here are left after ending them`);
+  const { listed: listedNone1 } = await peers(port, 1);
 
-  console.log(`N=${N} creates, ${STARTS} starts each; state directory ${STATE_DIR}`);
+  console.log(`N=${N} creates, ${STARTS} starts each; state directory ${STATE_DIR}; ` +
+    "the peers measured half before, half after the loaded runs");
   line(`(1) airlockd start to serving, ${ADOPT} live sandboxes to adopt`, stats(startAdopt),
     "none to adopt", stats(startNone));
   const a = stats(adoptMs);
   console.log(`    the adoption itself (its log line): median ${f(a.median)}, max ${f(a.p99)}; ` +
     `${answered} adopted sandboxes checked: they answer and their sleep still runs`);
   line(`(2) create + sh\`true\` + close, ${live} live sandboxes listed`, stats(createMany),
-    "none", stats(createNone));
+    "none live", stats(createNone));
   line(`(2) GET /api/v2/sandboxes, ${listMany.n} listed (${live} live)`, stats(listMany.t),
-    `${listNone.n} listed (0 live)`, stats(listNone.t));
+    `${listedNone0}/${listedNone1} listed (0 live)`, stats(listNone));
+  console.log(`    airlockd held ${fds} fds with ${live} live sandboxes; their airlock-init processes, ` +
+    `each with one sleeping child, used ${idleCpu.toFixed(0)}% of a CPU while idle`);
 } catch (e) {
-  console.error(`failed; airlockd's log is ${LOG}`);
+  const tail = readFileSync(LOG, "utf8").split("\n").filter((l) => l && !l.includes("level=info")).slice(-3);
+  console.error(`failed; airlockd's log is ${LOG}, its last complaints:\n  ${tail.join("\n  ")}`);
   throw e;
 } finally {
-  // end every sandbox made here: a start without keepSandboxes ends them on stop
-  await server?.crash();
-  await (await startServer({ stderr: logFd })).stop();
-  const ids = made.map((m) => m.id);
-  for (let i = 0; i < 200 && initsOf(ids) > 0; i++) await sleep(50);
-  const left = initsOf(ids), after = pids().length;
+  const left = await endAll();
+  const after = pids().length;
   console.log(`clean-up: ${made.length} sandboxes ended, ${left} of their airlock-init left; ` +
     `airlock-init on the host ${initsBefore} before, ${after} after`);
   if (left > 0) process.exitCode = 1;
