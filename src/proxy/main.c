@@ -18,6 +18,7 @@
 
 #include "common/ctlmsg.h"
 #include "proxy.h"
+#include "runtime/selfconfine.h"
 
 #define PX_CTL_FD 3
 
@@ -322,6 +323,12 @@ int main(int argc, char **argv)
         px.ctl_ev = event_new(px.base, px.ctl_fd, EV_READ | EV_PERSIST, on_ctl, NULL);
         if (!px.ctl_ev || event_add(px.ctl_ev, NULL) < 0)
                 return 1;
+        /* Everything is open that will be: give up the rest before the
+         * first byte from a sandbox arrives. */
+        if (rt_self_confine(&err) < 0) {
+                logf_("error", "%s", err.msg);
+                return 1;
+        }
         ready = json_pack("{s:s}", "op", "ready");
         if (al_ctl_send(px.ctl_fd, ready, NULL, 0, &err) < 0) {
                 logf_("error", "%s", err.msg);

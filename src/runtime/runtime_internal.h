@@ -12,6 +12,7 @@
 #include "cgroup.h"
 #include "common/error.h"
 #include "runtime.h"
+#include "selfconfine.h"
 
 #define RT_SC_MAX_AF 46 /* AF_MAX on 6.x kernels */
 #define RT_SANDBOX_GID_TTY 5
@@ -109,7 +110,6 @@ int rt_rootfs_setup_child(const struct rt_child_args *a, struct al_error *err);
 
 /* security.c: capabilities, Landlock, rlimits */
 int rt_caps_drop_child(enum rt_profile profile, struct al_error *err);
-int rt_landlock_abi(void);
 int rt_landlock_child(struct al_error *err);
 
 const struct rt_cgroup_roots *rt_cgroup_roots_get(void);

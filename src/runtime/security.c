@@ -15,6 +15,7 @@
 
 #include "common/cleanup.h"
 #include "runtime_internal.h"
+#include "selfconfine.h"
 
 /* Docker's default set minus NET_RAW, MKNOD and SYS_CHROOT. These act only on
  * the sandbox's own user namespace; every other namespace is owned by the host. */
@@ -65,23 +66,6 @@ int rt_caps_drop_child(enum rt_profile profile, struct al_error *err)
         if (r < 0)
                 return al_error_set(err, errno, "set capabilities");
         return 0;
-}
-
-/* Landlock ABI 6 scopes and ABI 5 ioctl rights are newer than Debian 12's
- * headers; the values are the kernel's UAPI. */
-#define RT_LL_SCOPE_ABSTRACT_UNIX 0x1ull
-#define RT_LL_SCOPE_SIGNAL 0x2ull
-
-struct rt_ll_attr {
-        uint64_t handled_access_fs;
-        uint64_t handled_access_net;
-        uint64_t scoped;
-};
-
-int rt_landlock_abi(void)
-{
-        long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
-        return abi < 0 ? 0 : (int)abi;
 }
 
 /* Defence in depth for airlock-init and everything it starts: no device

@@ -404,3 +404,21 @@ time.sleep(20)
     });
   });
 });
+
+test("airlock-proxy confines itself: no_new_privs, a seccomp filter, its own user, not root", async () => {
+  // the proxy is started on the first sandbox; make sure one ran
+  await withSandbox({}, async (sb) => { await sb.sh`true`; });
+  const pids = spawnSync("pgrep", ["-P", String(server.pid), "-x", "airlock-proxy"]).stdout.toString().trim().split("\n");
+  assert.equal(pids.length, 1, `one airlock-proxy under airlockd ${server.pid}`);
+  const status = readFileSync(`/proc/${pids[0]}/status`, "utf8");
+  const field = (k) => new RegExp(`^${k}:\\s*(.*)$`, "m").exec(status)?.[1];
+  assert.equal(field("NoNewPrivs"), "1");
+  assert.equal(field("Seccomp"), "2", "a seccomp filter is loaded");
+  assert.ok(Number(field("Seccomp_filters")) >= 1);
+  assert.equal(field("CapEff"), "0000000000000000");
+  const uid = field("Uid").split(/\s+/)[0];
+  assert.notEqual(uid, "0");
+  assert.equal(spawnSync("id", ["-un", uid]).stdout.toString().trim(), "airlock-proxy");
+  // negative control: this test process itself carries no filter
+  assert.equal(new RegExp("^Seccomp:\\s*(.*)$", "m").exec(readFileSync("/proc/self/status", "utf8"))[1], "0");
+});
