@@ -78,17 +78,12 @@ int rt_landlock_child(struct al_error *err)
                 .handled_access_fs = LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_BLOCK,
         };
         int abi = rt_landlock_abi();
-        size_t size = sizeof(attr);
+        size_t size;
         _cleanup_fd_ int fd = -1;
 
         if (abi < 1)
                 return 0;
-        if (abi >= 6)
-                attr.scoped = RT_LL_SCOPE_ABSTRACT_UNIX | RT_LL_SCOPE_SIGNAL;
-        else if (abi >= 4)
-                size = offsetof(struct rt_ll_attr, scoped);
-        else
-                size = offsetof(struct rt_ll_attr, handled_access_net);
+        size = rt_ll_attr_scope(abi, &attr);
         /* A ruleset that handles any file access forbids renames and links
          * across directories (EXDEV) unless it also handles REFER and grants
          * it: grant it on the whole tree. */

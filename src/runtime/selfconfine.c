@@ -28,6 +28,15 @@ int rt_landlock_abi(void)
         return abi < 0 ? 0 : (int)abi;
 }
 
+size_t rt_ll_attr_scope(int abi, struct rt_ll_attr *attr)
+{
+        if (abi >= 6) {
+                attr->scoped = RT_LL_SCOPE_ABSTRACT_UNIX | RT_LL_SCOPE_SIGNAL;
+                return sizeof(*attr);
+        }
+        return abi >= 4 ? offsetof(struct rt_ll_attr, scoped) : offsetof(struct rt_ll_attr, handled_access_net);
+}
+
 /* Every right that changes or runs something, handled and granted nowhere;
  * reading stays free (the trust store is read lazily, resolv.conf at start). */
 static int landlock_read_only(struct al_error *err)
@@ -41,7 +50,7 @@ static int landlock_read_only(struct al_error *err)
                                      LANDLOCK_ACCESS_FS_MAKE_SYM,
         };
         int abi = rt_landlock_abi();
-        size_t size = sizeof(attr);
+        size_t size;
         _cleanup_fd_ int fd = -1;
 
         if (abi < 1)
@@ -52,12 +61,7 @@ static int landlock_read_only(struct al_error *err)
                 attr.handled_access_fs |= LL_FS_TRUNCATE;
         if (abi >= 5)
                 attr.handled_access_fs |= LL_FS_IOCTL_DEV;
-        if (abi >= 6)
-                attr.scoped = RT_LL_SCOPE_ABSTRACT_UNIX | RT_LL_SCOPE_SIGNAL;
-        else if (abi >= 4)
-                size = offsetof(struct rt_ll_attr, scoped);
-        else
-                size = offsetof(struct rt_ll_attr, handled_access_net);
+        size = rt_ll_attr_scope(abi, &attr);
         fd = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
         if (fd < 0)
                 return al_error_set(err, errno, "create the Landlock ruleset (ABI %d)", abi);

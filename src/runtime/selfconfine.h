@@ -3,6 +3,7 @@
  * nothing of the host changed. Built into airlock-proxy too. */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/error.h"
@@ -19,6 +20,9 @@ struct rt_ll_attr {
 
 /* The kernel's Landlock ABI version, 0 without Landlock. */
 int rt_landlock_abi(void);
+/* Scope signals and abstract sockets where the ABI can (6+); returns the
+ * attribute's size for that ABI. */
+size_t rt_ll_attr_scope(int abi, struct rt_ll_attr *attr);
 
 /* For a long-running process that parses hostile bytes (airlock-proxy):
  * nothing on any filesystem can be written, made, removed or executed
