@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
         build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
         libseccomp-dev libcap-dev libjansson-dev libcmocka-dev
-        libevent-dev libssl-dev libmnl-dev libnftables-dev nftables
+        libevent-dev libssl-dev libmnl-dev libnftnl-dev nftables
         libsqlite3-dev libssh-dev libwslay-dev libhttp-parser-dev
         mmdebstrap e2fsprogs bubblewrap util-linux iproute2 procps
         ca-certificates openssl openssh-client

@@ -281,8 +281,7 @@ int airlockd_serve(int argc, char **argv, const char *state_dir)
         }
         if (load_token(cfg.state_dir, token, sizeof(token), &fresh, &err) < 0 ||
             airlockd_init_path(init_path, sizeof(init_path)) < 0 ||
-            (cfg.init_fd = rt_init_binary_open(init_path, &err)) < 0 ||
-            rt_netdoor_reserve_fds() < 0) {
+            (cfg.init_fd = rt_init_binary_open(init_path, &err)) < 0) {
                 fprintf(stderr, "airlockd: %s\n", err.msg[0] ? err.msg : "cannot find airlock-init");
                 return 1;
         }

@@ -5,9 +5,9 @@
  * change what is made here:
  *   - loopback up, and default routes into loopback (so that connect() to any
  *     address gets as far as the nat hook instead of ENETUNREACH);
- *   - nftables: every TCP connection leaving loopback is redirected to the
- *     door's listener, UDP to port 53 to the door's DNS socket, everything
- *     else is rejected at once (never a hang);
+ *   - nftables (nftdoor.c): every TCP connection leaving loopback is
+ *     redirected to the door's listener, UDP to port 53 to the door's DNS
+ *     socket, everything else is rejected at once (never a hang);
  *   - the two sockets, made here and handed to airlock-proxy, which accepts,
  *     learns the original destination and dials out from the host.
  * Connections to the sandbox's own loopback addresses stay inside. */
@@ -17,7 +17,6 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
-#include <nftables/libnftables.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,24 +26,6 @@
 
 #include "common/cleanup.h"
 #include "runtime_internal.h"
-
-static const char door_rules[] =
-        "table inet airlock {\n"
-        "  chain nat_out {\n"
-        "    type nat hook output priority -100; policy accept;\n"
-        "    ip daddr 127.0.0.0/8 return\n"
-        "    ip6 daddr ::1 return\n"
-        "    meta l4proto tcp redirect to :" RT_STR(RT_DOOR_TCP_PORT) "\n"
-        "    udp dport 53 redirect to :" RT_STR(RT_DOOR_DNS_PORT) "\n"
-        "  }\n"
-        "  chain filter_out {\n"
-        "    type filter hook output priority 0; policy drop;\n"
-        "    ip daddr 127.0.0.0/8 accept\n"
-        "    ip6 daddr ::1 accept\n"
-        "    meta l4proto tcp reject with tcp reset\n"
-        "    reject with icmpx type admin-prohibited\n"
-        "  }\n"
-        "}\n";
 
 static int loopback_up(int fd, struct al_error *err)
 {
@@ -120,57 +101,6 @@ static int routes_add(struct al_error *err)
         return r;
 }
 
-/* libnftables waits on its netlink socket with select(2), which cannot take
- * a descriptor above FD_SETSIZE (1024): glibc aborts. airlockd holds about
- * seven descriptors per live sandbox, so past ~140 sandboxes every new one
- * would be above. A few low descriptors are kept from the start and lent to
- * libnftables for each load. */
-#define NFT_FD_RESERVE 4
-static int fd_reserve[NFT_FD_RESERVE] = { -1, -1, -1, -1 };
-
-int rt_netdoor_reserve_fds(void)
-{
-        for (int i = 0; i < NFT_FD_RESERVE; i++)
-                if (fd_reserve[i] < 0 && (fd_reserve[i] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
-                        return -errno;
-        return 0;
-}
-
-static void fd_reserve_lend(bool lend)
-{
-        for (int i = 0; i < NFT_FD_RESERVE; i++) {
-                if (lend && fd_reserve[i] >= 0) {
-                        close(fd_reserve[i]);
-                        fd_reserve[i] = -1;
-                } else if (!lend && fd_reserve[i] < 0) {
-                        fd_reserve[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                }
-        }
-}
-
-static int rules_load(struct al_error *err)
-{
-        struct nft_ctx *nft;
-        int r = 0;
-
-        fd_reserve_lend(true);
-        nft = nft_ctx_new(NFT_CTX_DEFAULT);
-        if (!nft) {
-                fd_reserve_lend(false);
-                return al_error_setx(err, ENOMEM, "nftables context");
-        }
-        nft_ctx_buffer_output(nft);
-        nft_ctx_buffer_error(nft);
-        if (nft_run_cmd_from_buffer(nft, door_rules) != 0) {
-                const char *why = nft_ctx_get_error_buffer(nft);
-                r = al_error_setx(err, EIO, "load the door's nftables rules: %s",
-                                  why && *why ? why : "unknown error (is nf_tables in the kernel?)");
-        }
-        nft_ctx_free(nft);
-        fd_reserve_lend(false);
-        return r;
-}
-
 /* A dual-stack socket on the wildcard address: the redirect sends IPv4 to
  * 127.0.0.1 and IPv6 to ::1. Falls back to IPv4 alone without IPv6. */
 static int door_socket(int type, uint16_t port, struct al_error *err)
@@ -209,7 +139,7 @@ static int door_build(struct rt_door *d, struct al_error *err)
         int r = routes_add(err);
 
         if (r >= 0)
-                r = rules_load(err);
+                r = rt_nft_door_load(err);
         if (r >= 0)
                 r = d->listen_fd = door_socket(SOCK_STREAM, RT_DOOR_TCP_PORT, err);
         if (r >= 0)

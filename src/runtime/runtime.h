@@ -64,9 +64,6 @@ struct rt_stats {
 
 struct rt_sandbox;
 
-/* Call once at start, before descriptors pile up: keeps a few low ones for
- * libnftables, which cannot use a descriptor above 1023 (netdoor.c). */
-int rt_netdoor_reserve_fds(void);
 /* Load airlock-init into a sealed memfd once; every sandbox executes it. */
 int rt_init_binary_open(const char *path, struct al_error *err);
 /* Create and start a sandbox. On success *ret owns it; its channel is rt_sandbox_chan_fd(). */

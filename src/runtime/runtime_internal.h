@@ -77,6 +77,8 @@ struct rt_sync_msg {
 #define RT_STR(x) RT_STR_(x)
 #define RT_DOOR_BACKLOG 256
 int rt_netdoor_setup_parent(pid_t pid, struct rt_door *d, struct al_error *err);
+/* nftdoor.c: the door's rules, in the calling thread's network namespace */
+int rt_nft_door_load(struct al_error *err);
 int rt_netdoor_reopen_parent(pid_t pid, struct rt_door *d, struct al_error *err);
 int rt_netdoor_socket(const struct rt_door *d, int domain, int type, struct al_error *err);
 void rt_netdoor_close(struct rt_door *d);
