@@ -20,26 +20,19 @@
 #include "runtime_internal.h"
 #include "seccomp.h"
 
-#define NS_FLAGS                                                                                   \
-        (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC |               \
-         CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_NEWTIME)
-
-static const unsigned long ns_flags[] = {
-        CLONE_NEWUSER, CLONE_NEWNS,     CLONE_NEWNET,  CLONE_NEWPID,
-        CLONE_NEWIPC,  CLONE_NEWUTS,    CLONE_NEWCGROUP, CLONE_NEWTIME,
-};
-
-/* personality() values that programs use harmlessly: PER_LINUX, PER_LINUX32,
- * UNAME26 variants, and the 0xffffffff query. */
-static const unsigned long personality_ok[] = { 0x0, 0x8, 0x20000, 0x20008, 0xffffffff };
-
 static int add_clone_rules(scmp_filter_ctx ctx)
 {
-        int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-                                 SCMP_A0(SCMP_CMP_MASKED_EQ, NS_FLAGS, 0));
-        for (size_t i = 0; r == 0 && i < ARRAY_SIZE(ns_flags); i++)
+        unsigned long all = 0;
+        int r;
+
+        for (size_t i = 0; i < rt_sc_ns_flags_len; i++)
+                all |= rt_sc_ns_flags[i];
+        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+                             SCMP_A0(SCMP_CMP_MASKED_EQ, all, 0));
+        for (size_t i = 0; r == 0 && i < rt_sc_ns_flags_len; i++)
                 r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
-                                     SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]));
+                                     SCMP_A0(SCMP_CMP_MASKED_EQ, rt_sc_ns_flags[i],
+                                             rt_sc_ns_flags[i]));
         return r;
 }
 
@@ -115,9 +108,9 @@ static const struct sock_filter ioctl_guard[] = {
 static int add_personality_rules(scmp_filter_ctx ctx)
 {
         int r = 0;
-        for (size_t i = 0; r == 0 && i < ARRAY_SIZE(personality_ok); i++)
+        for (size_t i = 0; r == 0 && i < rt_sc_personality_ok_len; i++)
                 r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(personality), 1,
-                                     SCMP_A0(SCMP_CMP_EQ, personality_ok[i]));
+                                     SCMP_A0(SCMP_CMP_EQ, rt_sc_personality_ok[i]));
         return r;
 }
 

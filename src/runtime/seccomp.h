@@ -24,3 +24,11 @@ extern const struct rt_sc_entry rt_sc_table[];
 extern const size_t rt_sc_table_len;
 
 const struct rt_sc_entry *rt_sc_lookup(const char *name);
+
+/* The data of the argument rules (seccomp.c): clone and unshare may not
+ * carry these namespace flags, personality() takes only these values. The
+ * probe (tests/security) iterates the same arrays. */
+extern const unsigned long rt_sc_ns_flags[];
+extern const size_t rt_sc_ns_flags_len;
+extern const unsigned long rt_sc_personality_ok[];
+extern const size_t rt_sc_personality_ok_len;

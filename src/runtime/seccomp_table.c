@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Modelled on the Docker/moby default profile, narrower: no ptrace, no
  * process_vm_*, no io_uring, no keyrings, no namespace or mount calls. */
+#include <linux/sched.h>
 #include <string.h>
 
 #include "seccomp.h"
@@ -94,6 +95,18 @@ const struct rt_sc_entry rt_sc_table[] = {
 };
 
 const size_t rt_sc_table_len = sizeof(rt_sc_table) / sizeof(rt_sc_table[0]);
+
+const unsigned long rt_sc_ns_flags[] = {
+        CLONE_NEWUSER, CLONE_NEWNS,  CLONE_NEWNET,    CLONE_NEWPID,
+        CLONE_NEWIPC,  CLONE_NEWUTS, CLONE_NEWCGROUP, CLONE_NEWTIME,
+};
+const size_t rt_sc_ns_flags_len = sizeof(rt_sc_ns_flags) / sizeof(rt_sc_ns_flags[0]);
+
+/* Values that programs use harmlessly: PER_LINUX, PER_LINUX32, UNAME26
+ * variants, and the 0xffffffff query. */
+const unsigned long rt_sc_personality_ok[] = { 0x0, 0x8, 0x20000, 0x20008, 0xffffffff };
+const size_t rt_sc_personality_ok_len =
+        sizeof(rt_sc_personality_ok) / sizeof(rt_sc_personality_ok[0]);
 
 const struct rt_sc_entry *rt_sc_lookup(const char *name)
 {

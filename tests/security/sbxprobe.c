@@ -12,7 +12,9 @@
  * written, and no packet leaves the machine. Every wait is bounded.
  *
  * The SEC-04 lists come from rt_sc_table, the same table that builds the
- * filter, so the probe and the policy cannot drift apart. */
+ * filter, so the probe and the policy cannot drift apart; so do SEC-64's rule
+ * by rule checks (probe_seccomp.c). probe_isolation.c holds Landlock,
+ * environment, setuid, page-cache, leak, exe and host-socket checks. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -50,17 +52,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "probe.h"
 #include "runtime/seccomp.h"
 
-#ifndef __x86_64__
-#error "sbxprobe's syscall numbers and sweep ranges are x86_64's"
-#endif
-
-#define NOPATH "/nonexistent-airlock-probe"
-#define STATE_DIR "/var/lib/airlock"
-#define CHILD_TIMEOUT_S 5
-#define CONNECT_TIMEOUT_MS 2000
-#define WATCHDOG_S 240
 #define SWEEP_MAX 1024
 #define LAST_REAL_NR 462 /* numbers above this are swept whole */
 #define NOFILE_MAX 4096
@@ -69,25 +63,7 @@
 #define KEY_SPEC_USER_KEYRING_ID (-4)
 #define BAD_SOCK_TYPE 15 /* >= SOCK_MAX: the kernel says EINVAL before any module autoload */
 
-#define ERRS(...) ((const int[]){ __VA_ARGS__, 0 })
-#define SC(nr, ...) sc_run((nr), 0, (const long[6]){ __VA_ARGS__ })
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-enum profile { PROFILE_DEFAULT, PROFILE_STRICT };
-
-struct sc_res {
-        long ret;
-        int err;  /* errno when ret == -1 */
-        int sig;  /* the child died of this signal */
-        bool hung;
-};
-
-struct check {
-        const char *id;
-        void (*fn)(const char *id);
-};
-
-static enum profile expect = PROFILE_DEFAULT;
+enum profile expect = PROFILE_DEFAULT;
 static int t_num, t_pass, t_fail, t_skip;
 
 /* ---- TAP ---------------------------------------------------------------- */
@@ -108,8 +84,7 @@ static void vtap(bool ok, const char *id, const char *got, const char *fmt, va_l
         fflush(stdout);
 }
 
-__attribute__((format(printf, 4, 5)))
-static void tap(bool ok, const char *id, const char *got, const char *fmt, ...)
+void tap(bool ok, const char *id, const char *got, const char *fmt, ...)
 {
         va_list ap;
 
@@ -118,8 +93,7 @@ static void tap(bool ok, const char *id, const char *got, const char *fmt, ...)
         va_end(ap);
 }
 
-__attribute__((format(printf, 3, 4)))
-static void tap_skip(const char *id, const char *reason, const char *fmt, ...)
+void tap_skip(const char *id, const char *reason, const char *fmt, ...)
 {
         char desc[512];
         va_list ap;
@@ -134,7 +108,7 @@ static void tap_skip(const char *id, const char *reason, const char *fmt, ...)
         fflush(stdout);
 }
 
-static const char *ename(int e)
+const char *ename(int e)
 {
         const char *s = e ? strerrorname_np(e) : NULL;
         static char buf[16];
@@ -145,7 +119,7 @@ static const char *ename(int e)
         return buf;
 }
 
-static bool errno_in(int e, const int *set)
+bool errno_in(int e, const int *set)
 {
         for (; *set; set++)
                 if (*set == e)
@@ -153,7 +127,7 @@ static bool errno_in(int e, const int *set)
         return false;
 }
 
-static const char *res_str(const struct sc_res *r, char *buf, size_t n)
+const char *res_str(const struct sc_res *r, char *buf, size_t n)
 {
         if (r->hung)
                 snprintf(buf, n, "got no answer in %ds", CHILD_TIMEOUT_S);
@@ -167,9 +141,7 @@ static const char *res_str(const struct sc_res *r, char *buf, size_t n)
 }
 
 /* ok when the call failed with one of the allowed errnos */
-__attribute__((format(printf, 4, 5)))
-static void expect_res(const char *id, const struct sc_res *r, const int *allowed,
-                       const char *fmt, ...)
+void expect_res(const char *id, const struct sc_res *r, const int *allowed, const char *fmt, ...)
 {
         bool ok = !r->hung && !r->sig && r->ret == -1 && errno_in(r->err, allowed);
         char got[96];
@@ -183,17 +155,38 @@ static void expect_res(const char *id, const struct sc_res *r, const int *allowe
 /* ---- running a syscall in a throwaway child ------------------------------ */
 
 /* A child's own deadline: the default SIGALRM action, not the watchdog. */
-static void child_deadline(void)
+void child_deadline(void)
 {
         signal(SIGALRM, SIG_DFL);
         alarm(CHILD_TIMEOUT_S);
 }
 
-enum { SC_SETSID = 1 };
+void wait_child(pid_t pid, int *status)
+{
+        while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+                ;
+}
+
+/* fork or vfork by number; the new process runs no C code (a vfork child
+ * shares our stack) and leaves through a raw exit. */
+static long raw_forklike(long nr)
+{
+        long ret;
+
+        __asm__ volatile("syscall" : "=a"(ret) : "0"(nr) : "rcx", "r11", "memory");
+        if (ret == 0)
+                __asm__ volatile("syscall" : : "a"((long)SYS_exit), "D"(0L) : "rcx", "r11", "memory");
+        if (ret < 0) {
+                errno = (int)-ret;
+                return -1;
+        }
+        wait_child((pid_t)ret, NULL);
+        return ret;
+}
 
 /* Any effect of the call (a new namespace, a personality, a returned fd) dies
  * with the child; a signal or a hang is reported instead of taking us along. */
-static struct sc_res sc_run(long nr, unsigned opts, const long a[6])
+struct sc_res sc_run(long nr, unsigned opts, const long a[6])
 {
         struct sc_res res = { .ret = -1 };
         struct { long ret; int err; } m;
@@ -217,8 +210,13 @@ static struct sc_res sc_run(long nr, unsigned opts, const long a[6])
                 child_deadline();
                 if ((opts & SC_SETSID) && setsid() < 0)
                         _exit(120);
+                if (opts & SC_SHORT)
+                        alarm(1);
                 errno = 0;
-                m.ret = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+                if (opts & SC_FORKLIKE)
+                        m.ret = raw_forklike(nr);
+                else
+                        m.ret = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
                 m.err = m.ret == -1 ? errno : 0;
                 if (write(p[1], &m, sizeof(m)) != (ssize_t)sizeof(m))
                         _exit(121);
@@ -321,7 +319,7 @@ static unsigned harmless_args(const char *name, long a[6])
 /* ---- small file helpers ---------------------------------------------------- */
 
 /* Reads up to n-1 bytes; returns the count or -errno. */
-static ssize_t read_file(const char *path, char *buf, size_t n)
+ssize_t read_file(const char *path, char *buf, size_t n)
 {
         int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
         size_t got = 0;
@@ -346,7 +344,7 @@ static ssize_t read_file(const char *path, char *buf, size_t n)
         return (ssize_t)got;
 }
 
-static bool status_field(const char *key, char *out, size_t n)
+bool status_field(const char *key, char *out, size_t n)
 {
         static char st[8192];
         size_t klen = strlen(key);
@@ -364,7 +362,7 @@ static bool status_field(const char *key, char *out, size_t n)
         return false;
 }
 
-static bool status_hex(const char *key, unsigned long long *v)
+bool status_hex(const char *key, unsigned long long *v)
 {
         char buf[64];
 
@@ -864,7 +862,8 @@ static void check_dev_list(const char *id)
 {
         static const char *const allowed[] = { "null",  "zero", "full", "random", "urandom",
                                                "tty",   "ptmx", "pts",  "shm",    "fd",
-                                               "stdin", "stdout", "stderr" };
+                                               "stdin", "stdout", "stderr",
+                                               ".airlock" /* RT_LEND_DIR: airlockd's mount point */ };
         char extra[512] = "";
         size_t off = 0;
         DIR *d = opendir("/dev");
@@ -1149,7 +1148,7 @@ static void set_addr(struct sockaddr_storage *ss, socklen_t *len, int af, const 
 }
 
 /* Returns 0 when connected, else the errno (ETIMEDOUT after the poll timeout). */
-static int connect_to(int af, int type, const char *ip, int port)
+int connect_to(int af, int type, const char *ip, int port)
 {
         struct sockaddr_storage ss;
         socklen_t len, elen = sizeof(int);
@@ -1331,13 +1330,18 @@ static const struct check checks[] = {
         { "SEC-01", check_status_flags },
         { "SEC-01", check_id_maps },
         { "SEC-01", check_identity },
+        { "SEC-02", check_landlock },
+        { "SEC-03", check_environ },
         { "SEC-04", check_eperm_table },
         { "SEC-04", check_enosys_sweep },
         { "SEC-05", check_namespaces },
         { "SEC-05", check_ioctl_personality },
         { "SEC-05", check_socket_families },
         { "SEC-05", check_positive_controls },
+        { "SEC-06", check_abi_confusion },
         { "SEC-07", check_io_uring },
+        { "SEC-08", check_filter_inherited },
+        { "SEC-09", check_setuid },
         { "SEC-10", check_userns },
         { "SEC-11", check_mounts },
         { "SEC-13", check_proc_masked },
@@ -1349,12 +1353,18 @@ static const struct check checks[] = {
         { "SEC-17", check_modules },
         { "SEC-18", check_kernel_objects },
         { "SEC-19", check_shocker },
+        { "SEC-20", check_page_cache },
+        { "SEC-21", check_tiocsti },
+        { "SEC-22", check_info_leaks },
         { "SEC-23", check_fds },
+        { "SEC-24", check_exe },
         { "SEC-25", check_process_isolation },
         { "SEC-26", check_egress },
         { "SEC-27", check_loopback },
+        { "SEC-30", check_host_sockets },
         { "SEC-53", check_nofile },
         { "SEC-55", check_canaries },
+        { "SEC-64", check_rules },
 };
 
 static void on_watchdog(int sig)
@@ -1369,14 +1379,30 @@ static void on_watchdog(int sig)
 
 static void usage(FILE *f)
 {
-        fprintf(f, "usage: sbxprobe [--expect-profile default|strict]\n"
-                   "Checks the sandbox from inside and prints TAP; exit 0 when nothing failed.\n");
+        fprintf(f, "usage: sbxprobe [--expect-profile default|strict] [--only SEC-xx]\n"
+                   "       sbxprobe --whoami | --reexec-check | --kernel-enosys\n"
+                   "Checks the sandbox from inside and prints TAP; exit 0 when nothing failed.\n"
+                   "--whoami prints euid, CapEff, NoNewPrivs and the uid map (SEC-09);\n"
+                   "--reexec-check exits 0 when the filter holds after exec (SEC-08);\n"
+                   "--kernel-enosys lists the allowed syscalls this kernel lacks (SEC-64).\n");
 }
 
 int main(int argc, char **argv)
 {
+        const char *only = NULL;
+
         for (int i = 1; i < argc; i++) {
                 const char *v = NULL;
+                if (strcmp(argv[i], "--whoami") == 0)
+                        return whoami_main();
+                if (strcmp(argv[i], "--reexec-check") == 0)
+                        return reexec_check_main();
+                if (strcmp(argv[i], "--kernel-enosys") == 0)
+                        return kernel_enosys_main();
+                if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+                        only = argv[++i];
+                        continue;
+                }
                 if (strcmp(argv[i], "--expect-profile") == 0 && i + 1 < argc)
                         v = argv[++i];
                 else if (strncmp(argv[i], "--expect-profile=", 17) == 0)
@@ -1400,7 +1426,8 @@ int main(int argc, char **argv)
         printf("# sbxprobe: expect-profile %s, uid %d, pid %d\n",
                expect == PROFILE_STRICT ? "strict" : "default", (int)getuid(), (int)getpid());
         for (size_t i = 0; i < ARRAY_LEN(checks); i++)
-                checks[i].fn(checks[i].id);
+                if (!only || strcmp(only, checks[i].id) == 0)
+                        checks[i].fn(checks[i].id);
         printf("1..%d\n# skipped: %d\n%d passed, %d failed\n", t_num, t_skip, t_pass, t_fail);
         return t_fail ? 1 : 0;
 }

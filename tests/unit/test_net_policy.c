@@ -378,6 +378,65 @@ static void test_classify(void **state)
         assert_int_equal(net_addr_classify(NULL), NET_ADDR_UNKNOWN);
 }
 
+/* SEC-34: other spellings of a protected address. A name that only libc's
+ * lenient inet_aton() would read as an address (decimal, octal, hex, short
+ * forms) never matches an address entry; every IPv6 form that carries a
+ * protected IPv4 address is judged by it; the unspecified addresses are
+ * never public. */
+static void test_ssrf_spellings(void **state)
+{
+        static const char *const lenient[] = { "2130706433", "0177.0.0.1", "0x7f.0.0.1",
+                                                "0x7f000001", "127.1", "127.0.1",
+                                                "017700000001", "0177.1", "2852039166",
+                                                "0xa9.0xfe.0xa9.0xfe", "0251.0376.0251.0376",
+                                                "169.254.43518" };
+        static const char *const entries[] = { "127.0.0.1", "169.254.169.254", "10.0.0.1" };
+        static const struct class_case forms[] = {
+                { "::ffff:7f00:1", NET_ADDR_LOOPBACK },
+                { "::ffff:a9fe:a9fe", NET_ADDR_METADATA },
+                { "::ffff:0.0.0.0", NET_ADDR_UNSPECIFIED },
+                { "::ffff:100.100.100.200", NET_ADDR_METADATA },
+                { "::ffff:168.63.129.16", NET_ADDR_METADATA },
+                { "::ffff:192.168.0.1", NET_ADDR_PRIVATE },
+                { "::ffff:100.64.0.1", NET_ADDR_CGNAT },
+                { "::7f00:1", NET_ADDR_LOOPBACK },
+                { "64:ff9b::7f00:1", NET_ADDR_LOOPBACK },
+                { "64:ff9b::a9fe:a9fe", NET_ADDR_METADATA },
+                { "64:ff9b::0.0.0.0", NET_ADDR_UNSPECIFIED },
+                { "64:ff9b::ac10:1", NET_ADDR_PRIVATE },
+                { "2002:a00:1::", NET_ADDR_PRIVATE },
+                { "2002:0:0::", NET_ADDR_UNSPECIFIED },
+                { "0.0.0.0", NET_ADDR_UNSPECIFIED },
+                { "0.255.255.255", NET_ADDR_UNSPECIFIED },
+                { "::", NET_ADDR_UNSPECIFIED },
+                { "0:0:0:0:0:0:0:1", NET_ADDR_LOOPBACK },
+                { "::0:1", NET_ADDR_LOOPBACK },
+        };
+        struct net_policy p, any;
+        struct sockaddr_storage ss;
+
+        add_all(&p, entries, sizeof(entries) / sizeof(entries[0]));
+        net_policy_init_any(&any);
+        for (size_t i = 0; i < sizeof(lenient) / sizeof(lenient[0]); i++) {
+                if (net_policy_allows_name(&p, lenient[i], 80))
+                        fail_msg("%s matched an address entry", lenient[i]);
+                /* allowNet absent: the name passes, and the proxy decides on
+                 * the address it resolves itself (net_addr_classify) */
+                assert_true(net_policy_allows_name(&any, lenient[i], 80));
+        }
+        /* the canonical forms do match, so the refusals above mean something */
+        assert_true(net_policy_allows_name(&p, "127.0.0.1", 80));
+        assert_true(net_policy_allows_name(&p, "169.254.169.254", 80));
+        for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+                enum net_addr_class c = net_addr_classify(sa_of(&ss, forms[i].addr, 80));
+                if (c != forms[i].c)
+                        fail_msg("%s: %s, expected %s", forms[i].addr, net_addr_class_name(c),
+                                 net_addr_class_name(forms[i].c));
+        }
+        net_policy_free(&p);
+        net_policy_free(&any);
+}
+
 static void test_class_names(void **state)
 {
         for (int i = NET_ADDR_PUBLIC; i <= NET_ADDR_UNKNOWN; i++) {
@@ -566,7 +625,7 @@ int main(void)
                 cmocka_unit_test(test_policy_names),    cmocka_unit_test(test_policy_addrs),
                 cmocka_unit_test(test_classify),        cmocka_unit_test(test_class_names),
                 cmocka_unit_test(test_cidr_list),       cmocka_unit_test(test_override_parse),
-                cmocka_unit_test(test_override_list),
+                cmocka_unit_test(test_override_list),   cmocka_unit_test(test_ssrf_spellings),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
