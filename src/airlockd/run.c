@@ -31,8 +31,6 @@ struct relay {
         bool stdin_open;
         bool tty;
         bool exited;
-        bool started;     /* the command runs (AL_MSG_STARTED) */
-        bool spawn_failed; /* it never will: airlock-init said why */
         bool chan_eof;
         bool stdout_gone; /* our reader left: behave like a pipe does */
         uint32_t exit_kind, exit_value;
@@ -137,12 +135,6 @@ static void on_frame(struct relay *rl, const struct al_frame *f)
                 }
                 break;
         case AL_MSG_ERROR:
-                /* The command could not start (no such user, program, ...):
-                 * nothing else will end the sandbox, so end it now. */
-                if (f->id == MAIN_ID && !rl->started && !rl->spawn_failed) {
-                        rl->spawn_failed = true;
-                        send_frame(rl, AL_MSG_SHUTDOWN, NULL, 0);
-                }
                 if (f->len >= 4) {
                         /* Text from inside the sandbox: print only printable bytes. */
                         fputs("airlockd: ", stderr);
@@ -153,12 +145,8 @@ static void on_frame(struct relay *rl, const struct al_frame *f)
                         fputc('\n', stderr);
                 }
                 break;
-        case AL_MSG_STARTED:
-                if (f->id == MAIN_ID)
-                        rl->started = true;
-                break;
         default:
-                break; /* hello: nothing to do here */
+                break; /* hello, started: nothing to do here */
         }
 }
 
@@ -296,8 +284,6 @@ static int final_status(const struct relay *rl, const struct rt_sandbox *sb, con
         if (stats.pids_max_hits > 0)
                 fprintf(stderr, "airlockd: process limit reached: %llu forks refused (--pids %u)\n",
                         (unsigned long long)stats.pids_max_hits, o->limits.pids);
-        if (rl->spawn_failed)
-                return 127; /* as a shell says of a command it cannot run */
         if (!rl->exited) {
                 fprintf(stderr, "airlockd: the sandbox ended before reporting an exit status\n");
                 return 255;
