@@ -236,6 +236,8 @@ static int parse_request(struct init_state *st, const uint8_t *json, size_t len,
                 return -EINVAL;
         }
         *ret_root = root;
+        /* First: a main command that cannot start still ends the sandbox. */
+        rq->main = json_is_true(json_object_get(root, "main"));
         r = argv_from_request(root, &rq->argv);
         if (r < 0 || !rq->argv[0]) {
                 snprintf(why, whylen, "spawn needs a command (argv, or command and args)");
@@ -252,7 +254,7 @@ static int parse_request(struct init_state *st, const uint8_t *json, size_t len,
                 return r;
         }
         user = json_object_get(root, "user");
-        uname = json_is_string(user) ? json_string_value(user) : (st->strict ? "app" : "app");
+        uname = json_is_string(user) ? json_string_value(user) : "app";
         r = init_user_lookup(uname, &rq->user);
         if (r < 0) {
                 snprintf(why, whylen, "no such user '%s' in the sandbox", uname);
@@ -266,7 +268,6 @@ static int parse_request(struct init_state *st, const uint8_t *json, size_t len,
         rq->cwd = json_string_value(json_object_get(root, "cwd"));
         rq->tty = json_is_true(json_object_get(root, "tty"));
         rq->use_stdin = json_is_true(json_object_get(root, "stdin"));
-        rq->main = json_is_true(json_object_get(root, "main"));
         rq->null_stdout = !strcmp(json_string_value(json_object_get(root, "stdout")) ?: "", "null");
         rq->null_stderr = !strcmp(json_string_value(json_object_get(root, "stderr")) ?: "", "null");
         rq->rows = (unsigned short)json_integer_value(json_object_get(root, "rows"));

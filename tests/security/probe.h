@@ -57,6 +57,8 @@ enum {
 void child_deadline(void);
 struct sc_res sc_run(long nr, unsigned opts, const long a[6]);
 void wait_child(pid_t pid, int *status);
+/* Raw clone without CLONE_VM is fork-like: a created child leaves at once. */
+struct sc_res clone_forklike(unsigned long flags);
 
 ssize_t read_file(const char *path, char *buf, size_t n);
 bool status_field(const char *key, char *out, size_t n);

@@ -167,7 +167,7 @@ static void check_unconditional(const char *id)
 /* ---- SEC-64 clone ------------------------------------------------------------- */
 
 /* Raw clone without CLONE_VM is fork-like: a created child leaves at once. */
-static struct sc_res clone_forklike(unsigned long flags)
+struct sc_res clone_forklike(unsigned long flags)
 {
         struct sc_res r = { .ret = -1 };
 

@@ -565,23 +565,6 @@ static const struct {
         { CLONE_NEWCGROUP, "CLONE_NEWCGROUP" }, { CLONE_NEWTIME, "CLONE_NEWTIME" },
 };
 
-/* Raw clone without CLONE_VM is fork-like; a child that gets created leaves at once. */
-static struct sc_res try_clone(unsigned long flags)
-{
-        struct sc_res r = { .ret = -1 };
-
-        fflush(NULL);
-        r.ret = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
-        if (r.ret == 0)
-                _exit(0);
-        if (r.ret < 0)
-                r.err = errno;
-        else
-                while (waitpid((pid_t)r.ret, NULL, 0) < 0 && errno == EINTR)
-                        ;
-        return r;
-}
-
 static void check_namespaces(const char *id)
 {
         for (size_t i = 0; i < ARRAY_LEN(ns_flags); i++) {
@@ -589,7 +572,7 @@ static void check_namespaces(const char *id)
                 expect_res(id, &r, ERRS(EPERM), "unshare(%s) denied with EPERM", ns_flags[i].name);
         }
         for (size_t i = 0; i < ARRAY_LEN(ns_flags); i++) {
-                struct sc_res r = try_clone(ns_flags[i].flag);
+                struct sc_res r = clone_forklike(ns_flags[i].flag);
                 expect_res(id, &r, ERRS(EPERM), "clone(%s) denied with EPERM", ns_flags[i].name);
         }
 }
