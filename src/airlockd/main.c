@@ -4,6 +4,8 @@
 
 #include "airlockd.h"
 
+int airlockd_check(int argc, char **argv); /* check.c: the host preflight (SEC-66) */
+
 int main(int argc, char **argv)
 {
         const char *state_dir = AIRLOCKD_DEFAULT_STATE_DIR;
@@ -34,6 +36,8 @@ int main(int argc, char **argv)
                 return airlockd_serve(argc - 1, argv + 1, state_dir);
         if (strcmp(argv[1], "image") == 0)
                 return airlockd_image(argc - 1, argv + 1, state_dir);
+        if (strcmp(argv[1], "check") == 0)
+                return airlockd_check(argc - 1, argv + 1);
         if (strcmp(argv[1], "run") != 0) {
                 fprintf(stderr, "airlockd: unknown command '%s' (see 'airlockd --help')\n", argv[1]);
                 return 2;

@@ -15,7 +15,8 @@ void api_rpc_parse(const uint8_t *data, size_t len, struct api_rpc_msg *m)
                 m->kind = API_RPC_PING;
                 return;
         }
-        m->root = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
+        /* A NUL inside a string is valid JSON (a path with one is refused in-band) */
+        m->root = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
         if (!json_is_object(m->root)) {
                 json_decref(m->root);
                 m->root = NULL;

@@ -80,8 +80,9 @@ static json_t *iso_time(const struct statx_timestamp *ts)
         struct tm tm;
         time_t t = (time_t)ts->tv_sec;
 
-        gmtime_r(&t, &tm);
-        strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+        /* a year past struct tm's (a sandbox sets any time) has no date: null */
+        if (!gmtime_r(&t, &tm) || strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+                return json_null();
         snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".%03uZ", ts->tv_nsec / 1000000);
         return json_string(buf);
 }
@@ -191,13 +192,36 @@ static json_t *m_read_file(struct init_state *st, json_t *params, struct fs_fail
 static json_t *m_read_text_file(struct init_state *st, json_t *params, struct fs_fail *f)
 {
         _cleanup_free_ uint8_t *data = NULL;
-        size_t len;
+        size_t len = 0;
         PATH_PARAM(path, "path", "readfile");
         int r = read_whole(path, &data, &len);
         if (r < 0)
                 return fail(f, -r, "readfile", path);
         json_t *s = init_utf8_lossy(data, len);
         return s ? s : fail(f, ENOMEM, "readfile", path);
+}
+
+/* Open for writing (or for a handle) without ever blocking airlock-init, whose
+ * one thread serves the whole sandbox: a FIFO with no reader blocks open(2),
+ * one whose reader never reads blocks write(2). FIFOs and sockets are
+ * refused, as readFile refuses them; regular files go back to blocking. */
+static int open_no_block(const char *path, int flags, mode_t mode)
+{
+        struct stat sb;
+        int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, mode);
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &sb) < 0 || S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode)) {
+                close(fd);
+                return -EINVAL;
+        }
+        if (S_ISREG(sb.st_mode) && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+                int e = errno;
+                close(fd);
+                return -e;
+        }
+        return fd;
 }
 
 static json_t *write_common(json_t *params, struct fs_fail *f, bool text)
@@ -230,9 +254,10 @@ static json_t *write_common(json_t *params, struct fs_fail *f, bool text)
                 flags |= O_CREAT | O_EXCL;
         else if (opt_bool(opts, "create", true))
                 flags |= O_CREAT;
-        _cleanup_fd_ int fd = open(path, flags, json_is_integer(mode) ? (mode_t)json_integer_value(mode) & 07777 : 0666);
+        _cleanup_fd_ int fd =
+                open_no_block(path, flags, json_is_integer(mode) ? (mode_t)json_integer_value(mode) & 07777 : 0666);
         if (fd < 0)
-                return fail(f, errno, "open", path);
+                return fail(f, -fd, "open", path);
         int r = al_write_all(fd, bytes, len);
         if (r < 0)
                 return fail(f, -r, "write", path);
@@ -386,9 +411,9 @@ static json_t *m_copy_file(struct init_state *st, json_t *params, struct fs_fail
                 return fail(f, errno, "copy", from);
         if (!S_ISREG(sb.st_mode))
                 return fail(f, S_ISDIR(sb.st_mode) ? EISDIR : EINVAL, "copy", from);
-        _cleanup_fd_ int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, sb.st_mode & 07777);
+        _cleanup_fd_ int out = open_no_block(to, O_WRONLY | O_CREAT | O_TRUNC, sb.st_mode & 07777);
         if (out < 0)
-                return fail(f, errno, "copy", to);
+                return fail(f, -out, "copy", to);
         for (;;) {
                 ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 20, 0);
                 if (n < 0)
@@ -481,7 +506,7 @@ static json_t *make_temp(json_t *params, struct fs_fail *f, bool dir)
                         for (int i = 0; i < 100; i++) {
                                 char *x = strstr(tmpl + strlen(tmpl) - strlen(suf) - 6, "XXXXXX");
                                 for (int k = 0; k < 6; k++)
-                                        x[k] = "abcdefghijklmnopqrstuvwxyz0123456789"[rand() % 36];
+                                        x[k] = "abcdefghijklmnopqrstuvwxyz0123456789"[rand() % 36]; // NOLINT(cert-msc30-c,cert-msc50-cpp): mkdir() refuses a taken name, a guess gains nothing
                                 if (mkdir(tmpl, 0700) == 0)
                                         return json_string(tmpl);
                                 if (errno != EEXIST)
@@ -582,9 +607,9 @@ static json_t *open_common(struct init_state *st, const char *path, int flags, m
                         slot = i;
         if (slot < 0)
                 return fail(f, EMFILE, "open", path);
-        int fd = open(path, flags | O_CLOEXEC | O_NOCTTY, mode);
+        int fd = open_no_block(path, flags, mode);
         if (fd < 0)
-                return fail(f, errno, "open", path);
+                return fail(f, -fd, "open", path);
         st->handles[slot] = fd;
         return json_pack("{s:i}", "fileHandleId", slot + 1);
 }

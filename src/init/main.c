@@ -38,11 +38,13 @@ int64_t init_now_ms(void)
 
 void init_send(struct init_state *st, uint16_t type, uint32_t id, const void *p, size_t n)
 {
-        /* Control frames may exceed the queue cap a little rather than be lost;
-         * output is throttled before it gets here. */
+        /* Control frames may exceed the queue cap rather than be lost (a
+         * reply's parts, up to AL_MAX_CALL, are queued at once: each must fit
+         * past what is already over the cap); output is throttled before it
+         * gets here. */
         if (al_buf_append_frame(&st->out, type, id, p, n) < 0) {
                 size_t max = st->out.max;
-                st->out.max += AL_CHAN_HDR + n;
+                st->out.max = al_buf_size(&st->out) + AL_CHAN_HDR + n;
                 (void)al_buf_append_frame(&st->out, type, id, p, n);
                 st->out.max = max;
         }
@@ -166,7 +168,7 @@ static void on_call(struct init_state *st, const struct al_frame *f)
         if (f->type == AL_MSG_CALL_PART)
                 return;
         req = json_loadb((const char *)al_buf_head(&st->call), al_buf_size(&st->call),
-                         JSON_REJECT_DUPLICATES, &jerr);
+                         JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
         al_buf_free(&st->call);
         const char *method = json_string_value(json_object_get(req, "method"));
         if (!method) {

@@ -324,6 +324,26 @@ static void free_proc(struct proc *pr)
         memset(pr, 0, sizeof(*pr));
 }
 
+/* A free process slot. An exited process keeps its slot to answer a late
+ * processWait; when none is free, the one that exited first (no wait
+ * pending, no stdin stream) gives its slot up, so a sandbox may run any
+ * number of commands over its life, SBX_MAX_PROCS at once. */
+static struct proc *free_slot(struct sbx *s)
+{
+        struct proc *old = NULL;
+
+        for (int i = 0; i < SBX_MAX_PROCS; i++) {
+                struct proc *pr = &s->procs[i];
+                if (!pr->used)
+                        return pr;
+                if (pr->exited && !pr->n_waiters && pr->stdin_stream < 0 && (!old || pr->chan_id < old->chan_id))
+                        old = pr;
+        }
+        if (old)
+                free_proc(old);
+        return old;
+}
+
 static void unlink_sbx(struct sbx *s)
 {
         for (struct sbx **pp = &all; *pp; pp = &(*pp)->next)
@@ -791,7 +811,7 @@ static void on_reply(struct sbx *s, const struct al_frame *f)
         if (f->type == AL_MSG_REPLY_PART)
                 return;
         /* Hostile bytes: jansson parses them with a cap, and only an envelope passes. */
-        v = json_loadb((const char *)al_buf_head(&s->reply), al_buf_size(&s->reply), 0, &jerr);
+        v = json_loadb((const char *)al_buf_head(&s->reply), al_buf_size(&s->reply), JSON_ALLOW_NUL, &jerr);
         al_buf_free(&s->reply);
         if (!c) {
                 json_decref(v);
@@ -1087,11 +1107,7 @@ static void pump_stdin(struct sbx *s, struct proc *pr)
                 al_buf_consume(&st->data, n);
                 pr->stdin_credit -= (uint32_t)n;
         }
-        if (st->ended && !al_buf_size(&st->data)) {
-                chan_send(s, AL_MSG_STDIN, pr->chan_id, NULL, 0);
-                in_free(st);
-                pr->stdin_stream = -1;
-        } else if (st->failed) {
+        if ((st->ended && !al_buf_size(&st->data)) || st->failed) {
                 chan_send(s, AL_MSG_STDIN, pr->chan_id, NULL, 0);
                 in_free(st);
                 pr->stdin_stream = -1;
@@ -1122,9 +1138,7 @@ int sbx_spawn(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *params, jso
                 reply_err(p, id, EINVAL, "spawn: command must be a string");
                 return -EINVAL;
         }
-        for (int i = 0; i < SBX_MAX_PROCS && !pr; i++)
-                if (!s->procs[i].used)
-                        pr = &s->procs[i];
+        pr = free_slot(s);
         if (!pr) {
                 reply_err(p, id, EAGAIN, "too many processes in this sandbox (%d)", SBX_MAX_PROCS);
                 return -EAGAIN;
@@ -1486,12 +1500,8 @@ static int proc_slot(struct sbx *s, struct proc **ret)
 {
         if (s->dying)
                 return -ESRCH;
-        for (int i = 0; i < SBX_MAX_PROCS; i++)
-                if (!s->procs[i].used) {
-                        *ret = &s->procs[i];
-                        return 0;
-                }
-        return -EAGAIN;
+        *ret = free_slot(s);
+        return *ret ? 0 : -EAGAIN;
 }
 
 int sbx_proc_spawn(struct sbx *s, struct sbx_peer *owner, json_t *req, const struct sbx_proc_sink *sink,

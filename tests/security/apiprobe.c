@@ -151,8 +151,8 @@ static int cmd_ipc_make(int argc, char **argv)
         abstract_addr(argv[2], &sa, &len);
         if (ls < 0 || bind(ls, (struct sockaddr *)&sa, len) < 0 || listen(ls, 8) < 0)
                 ls = -1;
-        printf("shm=%ld msq=%ld sem=%ld posix=%s abstract=%s pid=%ld\n", shm, msq, sem,
-               fd >= 0 ? "ok" : "fail", ls >= 0 ? "ok" : "fail", (long)getpid());
+        printf("shm=%ld msq=%ld sem=%ld posix=%s abstract=%s pid=%ld\n", shm, msq, sem, fd >= 0 ? "ok" : "fail",
+               ls >= 0 ? "ok" : "fail", (long)getpid());
         fflush(stdout);
         if (shm < 0 || msq < 0 || sem < 0 || fd < 0 || ls < 0)
                 return 1;
@@ -241,6 +241,20 @@ static const char *try_attach(pid_t pid)
         return s;
 }
 
+/* Open and read a byte of /proc/PID/environ: "ok" or the errno. */
+static const char *try_environ(pid_t pid)
+{
+        char p[64], byte;
+        snprintf(p, sizeof(p), "/proc/%d/environ", (int)pid);
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return res(-1);
+        ssize_t n = read(fd, &byte, 1);
+        const char *s = res(n < 0 ? -1 : 0);
+        close(fd);
+        return s;
+}
+
 static bool read_comm(pid_t pid, char *buf, size_t len)
 {
         char p[64];
@@ -289,8 +303,9 @@ static void watch_pass(unsigned long *seen, unsigned long *breached)
 }
 
 /* SEC-61: watch for processes the API is starting and attack them before
- * they exec; also pid 1. The controls: a dumpable child of our own can be
- * attached, the same child made non-dumpable cannot (as this uid). */
+ * they exec; also pid 1. The filter denies ptrace to everyone, so the
+ * layer under it is checked through /proc/N/environ: the controls are a
+ * child of our own (readable) and the same child non-dumpable (EACCES). */
 static int cmd_watch(int argc, char **argv)
 {
         double end = now_s() + seconds_arg(argc > 2 ? argv[2] : "10");
@@ -298,6 +313,7 @@ static int cmd_watch(int argc, char **argv)
         pid_t kid;
 
         printf("pid1=%s\n", try_attach(1));
+        printf("pid1_environ=%s\n", try_environ(1));
         for (int nondump = 0; nondump < 2; nondump++) {
                 kid = fork();
                 if (kid == 0) {
@@ -308,6 +324,7 @@ static int cmd_watch(int argc, char **argv)
                 }
                 usleep(100000);
                 printf("%s=%s\n", nondump ? "own_nondumpable" : "own_child", try_attach(kid));
+                printf("%s_environ=%s\n", nondump ? "own_nondumpable" : "own_child", try_environ(kid));
                 kill(kid, SIGKILL);
                 waitpid(kid, NULL, 0);
         }
