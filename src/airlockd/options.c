@@ -20,6 +20,8 @@ void airlockd_usage(FILE *f)
               "  serve [OPTIONS]                 the API server (the default command)\n"
               "  run [OPTIONS] -- CMD [ARG...]   run CMD in a new sandbox, then remove it\n"
               "  image build [NAME]              build an image (default: \"default\")\n"
+              "  check                           report what of this host matters to Airlock's\n"
+              "                                  isolation (kernel, sysctls, cgroups, Landlock)\n"
               "\n"
               "serve options (each also a key of /etc/airlock/airlockd.conf, see airlockd(8)):\n"
               "  --listen ADDR:PORT          the API's address (default 127.0.0.1:8080)\n"
@@ -380,7 +382,7 @@ int airlockd_conf_parse(const char *text, size_t len, const char *path, const st
 
         if (len > AL_CONF_MAX_BYTES)
                 return al_error_setx(err, EFBIG, "%s: larger than %u bytes", path, AL_CONF_MAX_BYTES);
-        if (memchr(text, '\0', len))
+        if (len && memchr(text, '\0', len))
                 return al_error_setx(err, EINVAL, "%s: has a NUL byte: not a text file", path);
         for (size_t off = 0; off < len;) {
                 const char *nl = memchr(text + off, '\n', len - off);
@@ -458,7 +460,7 @@ int airlockd_conf_apply(int *argc, char ***argv, const char *default_path, const
         if (r < 0)
                 return r;
         /* the file's settings first: the command line's own come later and win */
-        c->merged = calloc((size_t)(*argc + c->argc + 1), sizeof(char *));
+        c->merged = calloc((size_t)*argc + (size_t)c->argc + 1, sizeof(char *));
         if (!c->merged)
                 return al_error_set(err, ENOMEM, "%s", path);
         c->merged[0] = (*argv)[0];
