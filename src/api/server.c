@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 #include <wslay/wslay.h>
 
 #include "common/b64.h"
@@ -487,6 +488,20 @@ static json_t *sandbox_state(int64_t stop_at, json_t *allow, json_t *secrets, co
                          rc->profile == RT_PROFILE_STRICT, "root_kind", (int)rc->root_kind, "root_id", rc->root_id);
 }
 
+/* A sandbox's CPU quota: AL_DEFAULT_CPUS, but on a host with more than one
+ * CPU never all of them, so that no tenant (a fork bomb, a build) can take the
+ * CPU airlockd and the other sandboxes need to answer (tests/soak/abuse). */
+static unsigned sandbox_cpus(void)
+{
+        static unsigned cpus;
+
+        if (!cpus) {
+                long n = sysconf(_SC_NPROCESSORS_ONLN);
+                cpus = n > 1 && n - 1 < AL_DEFAULT_CPUS ? (unsigned)(n - 1) : AL_DEFAULT_CPUS;
+        }
+        return cpus;
+}
+
 static void route_create(struct conn *c)
 {
         struct al_error err = { 0 };
@@ -495,7 +510,7 @@ static void route_create(struct conn *c)
         struct rt_config rc = { .state_dir = c->srv->cfg->state_dir, .image = c->srv->cfg->image,
                                 .profile = c->srv->cfg->profile, .init_fd = c->srv->cfg->init_fd,
                                 .trust_dir = egress_trust_dir(), .outlive_daemon = true,
-                                .limits = { AL_DEFAULT_MEMORY, AL_DEFAULT_DISK, AL_DEFAULT_CPUS, AL_DEFAULT_PIDS } };
+                                .limits = { AL_DEFAULT_MEMORY, AL_DEFAULT_DISK, sandbox_cpus(), AL_DEFAULT_PIDS } };
         int64_t stop_at = 0;
         json_t *allow = NULL, *secrets = NULL, *labels = NULL;
         bool storage = false;
@@ -540,7 +555,7 @@ static void route_create(struct conn *c)
                            err.msg);
                 goto out;
         }
-        storage = true;
+        storage = true; // NOLINT(clang-analyzer-deadcode.DeadStores): true while the volumes are held, for any new exit
         if (sbx_record_pending(st, rc.id, c->token.id, labels, &err) < 0) {
                 api_console_sandbox_released(st, rc.id);
                 storage = false;
@@ -974,14 +989,14 @@ int api_server_start(struct event_base *base, const struct api_config *cfg, stru
 /* The ingress's domains carry the listener's port unless told otherwise. */
 static int ingress_start(struct api_server *srv, const struct api_config *cfg, struct al_error *err)
 {
-        struct sockaddr_storage ss;
+        struct sockaddr_storage ss = { 0 };
         socklen_t sl = sizeof(ss);
         struct api_ingress_config ic = { .state_dir = cfg->state_dir, .host = cfg->expose_host,
                                          .port = cfg->expose_port, .operator_tls = srv->tls };
 
         if (!cfg->expose_host &&
             getsockname(evconnlistener_get_fd(srv->listener), (struct sockaddr *)&ss, &sl) == 0)
-                ic.port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                ic.port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port // NOLINT(clang-analyzer-core.CallAndMessage): getsockname() filled ss
                                                          : ((struct sockaddr_in *)&ss)->sin_port);
         return api_ingress_new(srv->base, &ic, &srv->ingress, err);
 }
