@@ -384,6 +384,10 @@ static int configure(struct store *st, struct al_error *err)
                 r = store_exec(st, "PRAGMA synchronous = NORMAL", err);
         if (r >= 0)
                 r = store_exec(st, "PRAGMA foreign_keys = OFF", err);
+        /* Deleted content (a stopped sandbox's secrets) is overwritten, not
+         * left in free pages or the WAL. */
+        if (r >= 0)
+                r = store_exec(st, "PRAGMA secure_delete = ON", err);
         return r;
 }
 

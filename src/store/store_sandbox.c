@@ -95,10 +95,11 @@ static int stopped_locked(struct store *st, const char *id, int64_t stopped_ms,
                           struct al_error *err)
 {
         static const char *const sql[] = {
-            "UPDATE sandboxes SET stopped_ms = ?2 WHERE id = ?1 AND stopped_ms = 0",
+            /* what only a running sandbox needs goes with it, secrets first */
+            "UPDATE sandboxes SET stopped_ms = ?2, state = '{}' WHERE id = ?1 AND stopped_ms = 0",
             "UPDATE volumes SET attached_to = '' WHERE attached_to = ?1",
-            "DELETE FROM sandboxes WHERE stopped_ms != 0 AND id NOT IN (SELECT id FROM sandboxes"
-            " WHERE stopped_ms != 0 ORDER BY stopped_ms DESC, rowid DESC LIMIT ?3)",
+            ("DELETE FROM sandboxes WHERE stopped_ms != 0 AND id NOT IN (SELECT id FROM sandboxes"
+             " WHERE stopped_ms != 0 ORDER BY stopped_ms DESC, rowid DESC LIMIT ?3)"),
         };
         for (size_t i = 0; i < ARRAY_SIZE(sql); i++) {
                 _cleanup_stmt_ sqlite3_stmt *s = NULL;

@@ -585,8 +585,15 @@ static void test_sandboxes(void **state)
         assert_int_equal(json_array_size(none), 0);
         json_decref(none);
 
-        /* stopped: out of the running walk, listed as stopped */
+        /* stopped: out of the running walk, listed as stopped, its state
+         * (a secret's value among it) gone from the database */
+        json_t *secret = json_pack("{s:[{s:s,s:s}]}", "secrets", "name", "K", "value", "the-real-value");
+        assert_int_equal(store_sandbox_set_state(f->st, "sbx_ord_cccccccccccccccccccc", secret, &err), 0);
+        json_decref(secret);
         assert_int_equal(store_sandbox_stopped(f->st, "sbx_ord_cccccccccccccccccccc", 1700000009000, &err), 0);
+        assert_int_equal(store_sandbox_get(f->st, "sbx_ord_cccccccccccccccccccc", &sb), 0);
+        assert_int_equal(json_object_size(sb.state), 0);
+        store_sandbox_clear(&sb);
         assert_int_equal(store_sandbox_stopped(f->st, "sbx_ord_cccccccccccccccccccc", 1700000099000, &err), 0);
         assert_int_equal(store_sandbox_stopped(f->st, "sbx_ord_nothere", 1700000009000, &err), -ENOENT);
         int n = 0;
