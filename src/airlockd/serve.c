@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -290,6 +291,12 @@ int airlockd_serve(int argc, char **argv, const char *state_dir)
                 return 1;
         }
         signal(SIGPIPE, SIG_IGN);
+        /* About eight descriptors per live sandbox: take what the hard limit allows. */
+        struct rlimit nofile;
+        if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+                nofile.rlim_cur = nofile.rlim_max;
+                (void)setrlimit(RLIMIT_NOFILE, &nofile);
+        }
         struct event_base *base = event_base_new();
         ecfg.state_dir = cfg.state_dir;
         ecfg.image = cfg.image;
