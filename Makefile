@@ -6,7 +6,7 @@ STATE_DIR ?= /var/lib/airlock
 LISTEN ?= 127.0.0.1:8080
 BUILD ?= build
 
-.PHONY: all deps build image run test unit fuzz bench clean
+.PHONY: all deps build image run test ci-extra unit fuzz bench clean
 
 all: build
 
@@ -36,6 +36,11 @@ tests/e2e/node_modules: tests/e2e/package.json tests/e2e/package-lock.json
 	cd tests/e2e && npm ci --no-audit --no-fund
 	@touch $@
 
+# CI's second half (.ci/run): fuzzing 30 s per target, unit, end-to-end and
+# security suites under ASan+UBSan (build-asan), clang-tidy.
+ci-extra: deps image tests/e2e/node_modules
+	@tests/ci-extra.sh $(STATE_DIR)
+
 unit: build
 	meson test -C $(BUILD) --print-errorlogs
 
@@ -46,6 +51,7 @@ bench: image tests/e2e/node_modules
 	bench/startup $(BUILD) $(STATE_DIR)
 	node bench/api.mjs
 	node bench/state.mjs
+	node bench/abuse.mjs
 
 clean:
-	rm -rf $(BUILD) build-fuzz
+	rm -rf $(BUILD) build-fuzz build-asan

@@ -12,6 +12,7 @@ packages=(
         mmdebstrap e2fsprogs bubblewrap util-linux iproute2 procps
         ca-certificates openssl openssh-client
         man-db groff-base
+        clang-format clang-tidy cppcheck
 )
 # Node.js may come from elsewhere than Debian (it bundles npm then): only ask
 # Debian for it when there is none.

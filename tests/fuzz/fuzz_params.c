@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: method parameters that clients control and airlock-init parses:
  * ISO dates (utime), bytes decoded as text (readTextFile), and JavaScript
- * regexes (walk's match and skip). The first byte picks the parser. */
+ * regexes (walk's match and skip). The first byte picks the parser. Every
+ * method's params, through airlock-init's own dispatch, are fuzz_init's. */
 #include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
