@@ -39,7 +39,7 @@ void airlockd_usage(FILE *f);
 #define AIRLOCKD_CONF_PATH "/etc/airlock/airlockd.conf"
 struct option;
 struct airlockd_conf {
-        char **argv;   /* the file's settings as "--key=value" or "--key", each malloc'd */
+        char **argv; /* the file's settings as "--key=value" or "--key", each malloc'd */
         int argc;
         char **merged; /* argv[0], the file's settings, then the command line's (which win) */
 };

@@ -140,7 +140,7 @@ static void check_kernel(void)
 
 static void check_userns(void)
 {
-        long v;
+        long v = 0;
         char s[32];
 
         if (read_sysctl("kernel.unprivileged_userns_clone", &v) == 0) {

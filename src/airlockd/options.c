@@ -95,8 +95,8 @@ static const struct option run_options[] = {
         { NULL, 0, NULL, 0 },
 };
 
-static int parse_size_opt(const char *name, const char *v, uint64_t min, uint64_t max,
-                          uint64_t *ret, struct al_error *err)
+static int parse_size_opt(const char *name, const char *v, uint64_t min, uint64_t max, uint64_t *ret,
+                          struct al_error *err)
 {
         int r = al_parse_size(v, ret);
         if (r < 0)
@@ -107,13 +107,13 @@ static int parse_size_opt(const char *name, const char *v, uint64_t min, uint64_
         return 0;
 }
 
-static int parse_count_opt(const char *name, const char *v, uint64_t min, uint64_t max,
-                           unsigned *ret, struct al_error *err)
+static int parse_count_opt(const char *name, const char *v, uint64_t min, uint64_t max, unsigned *ret,
+                           struct al_error *err)
 {
         uint64_t n;
         if (al_parse_uint(v, min, max, &n) < 0)
-                return al_error_setx(err, EINVAL, "--%s: '%s' is not a number in %llu..%llu", name,
-                                     v, (unsigned long long)min, (unsigned long long)max);
+                return al_error_setx(err, EINVAL, "--%s: '%s' is not a number in %llu..%llu", name, v,
+                                     (unsigned long long)min, (unsigned long long)max);
         *ret = (unsigned)n;
         return 0;
 }
@@ -141,8 +141,7 @@ static int parse_one(struct run_opts *o, int c, const char *v, struct al_error *
                 o->image = v;
                 return 0;
         case OPT_MEMORY:
-                return parse_size_opt("memory", v, AL_MIN_MEMORY, AL_MAX_MEMORY,
-                                      &o->limits.memory_bytes, err);
+                return parse_size_opt("memory", v, AL_MIN_MEMORY, AL_MAX_MEMORY, &o->limits.memory_bytes, err);
         case OPT_DISK:
                 return parse_size_opt("disk", v, AL_MIN_DISK, AL_MAX_DISK, &o->limits.disk_bytes, err);
         case OPT_CPUS:
@@ -190,15 +189,13 @@ int airlockd_parse_run(int argc, char **argv, struct run_opts *o, struct al_erro
         if (!o->state_dir)
                 o->state_dir = AIRLOCKD_DEFAULT_STATE_DIR;
         o->image = "default";
-        o->limits = (struct rt_limits){ AL_DEFAULT_MEMORY, AL_DEFAULT_DISK, AL_DEFAULT_CPUS,
-                                        AL_DEFAULT_PIDS };
+        o->limits = (struct rt_limits){ AL_DEFAULT_MEMORY, AL_DEFAULT_DISK, AL_DEFAULT_CPUS, AL_DEFAULT_PIDS };
         o->user = "app";
         optind = 0; /* full reset: this may be called more than once */
         opterr = 0;
         while ((c = getopt_long(argc, argv, "+it", run_options, NULL)) != -1) {
                 if (c == '?')
-                        return al_error_setx(err, EINVAL, "unknown or incomplete option '%s'",
-                                             argv[optind - 1]);
+                        return al_error_setx(err, EINVAL, "unknown or incomplete option '%s'", argv[optind - 1]);
                 r = parse_one(o, c, optarg, err);
                 if (r < 0)
                         return r;
@@ -245,15 +242,18 @@ int airlockd_parse_expose_domain(const char *v, char ret_host[AIRLOCKD_EXPOSE_HO
                 while (end < n && v[end] != '.')
                         end++;
                 if (!dns_label_ok(v + start, end - start))
-                        return al_error_setx(err, EINVAL, "--expose-domain: '%s' is not a DNS name (letters, digits, "
-                                                          "'-', dot-separated labels)", v);
+                        return al_error_setx(err, EINVAL,
+                                             "--expose-domain: '%s' is not a DNS name (letters, digits, "
+                                             "'-', dot-separated labels)",
+                                             v);
         }
         const char *last = memrchr(v, '.', n);
         if (last && strspn(last + 1, "0123456789") == (size_t)(v + n - last - 1))
                 return al_error_setx(err, EINVAL, "--expose-domain: '%.*s' is an address, not a DNS name", (int)n, v);
         if (labels < 2)
-                return al_error_setx(err, EINVAL, "--expose-domain: '%.*s' needs two labels or more "
-                                                  "(clients refuse a wildcard certificate for *.%.*s)",
+                return al_error_setx(err, EINVAL,
+                                     "--expose-domain: '%.*s' needs two labels or more "
+                                     "(clients refuse a wildcard certificate for *.%.*s)",
                                      (int)n, v, (int)n, v);
         for (size_t i = 0; i < n; i++)
                 ret_host[i] = (char)tolower((unsigned char)v[i]);
@@ -334,8 +334,8 @@ static int conf_bool(const char *v, bool *ret)
         return -EINVAL;
 }
 
-static int conf_line(char *s, const char *path, unsigned line, const struct option *opts,
-                     const char *const *repeatable, struct airlockd_conf *c, struct al_error *err)
+static int conf_line(char *s, const char *path, unsigned line, const struct option *opts, const char *const *repeatable,
+                     struct airlockd_conf *c, struct al_error *err)
 {
         char *eq = strchr(s, '='), *key, *val, *entry = NULL;
         const struct option *o;
@@ -353,17 +353,21 @@ static int conf_line(char *s, const char *path, unsigned line, const struct opti
                 val[n - 1] = '\0', val++;
         o = conf_option(opts, key);
         if (!*key || !o || strcmp(key, "config") == 0)
-                return al_error_setx(err, EINVAL, "%s:%u: unknown key '%.64s' (keys are the flags of airlockd "
-                                     "serve without their dashes; see airlockd(8))", path, line, key);
+                return al_error_setx(err, EINVAL,
+                                     "%s:%u: unknown key '%.64s' (keys are the flags of airlockd "
+                                     "serve without their dashes; see airlockd(8))",
+                                     path, line, key);
         n = strlen(key);
         for (int i = 0; i < c->argc && !conf_repeatable(repeatable, key); i++)
                 if (strncmp(c->argv[i] + 2, key, n) == 0 && (c->argv[i][2 + n] == '=' || !c->argv[i][2 + n]))
-                        return al_error_setx(err, EINVAL, "%s:%u: '%s' is set twice (only repeatable flags "
-                                             "repeat)", path, line, key);
+                        return al_error_setx(err, EINVAL,
+                                             "%s:%u: '%s' is set twice (only repeatable flags "
+                                             "repeat)",
+                                             path, line, key);
         if (o->has_arg == no_argument) {
                 if (conf_bool(val, &on) < 0)
-                        return al_error_setx(err, EINVAL, "%s:%u: %s: '%.64s' is neither true nor false", path,
-                                             line, key, val);
+                        return al_error_setx(err, EINVAL, "%s:%u: %s: '%.64s' is neither true nor false", path, line,
+                                             key, val);
                 if (!on)
                         return 0;
                 return conf_push(c, asprintf(&entry, "--%s", key) < 0 ? NULL : entry, path, line, err);

@@ -298,24 +298,22 @@ static int final_status(const struct relay *rl, const struct rt_sandbox *sb, con
         }
         if (stats.oom_kills > 0)
                 fprintf(stderr, "airlockd: out of memory: --memory %lluM killed %llu process(es) in the sandbox\n",
-                        (unsigned long long)(o->limits.memory_bytes >> 20),
-                        (unsigned long long)stats.oom_kills);
+                        (unsigned long long)(o->limits.memory_bytes >> 20), (unsigned long long)stats.oom_kills);
         return (int)(rl->exit_value & 0xff);
 }
 
 int airlockd_run(const struct run_opts *o)
 {
-        struct rt_config cfg = { .state_dir = o->state_dir, .image = o->image,
-                                 .profile = o->profile, .limits = o->limits };
-        struct relay rl = { .stdin_credit = AL_CHAN_WINDOW, .stdin_open = o->interactive || o->tty,
-                            .tty = o->tty };
+        struct rt_config cfg = {
+                .state_dir = o->state_dir, .image = o->image, .profile = o->profile, .limits = o->limits
+        };
+        struct relay rl = { .stdin_credit = AL_CHAN_WINDOW, .stdin_open = o->interactive || o->tty, .tty = o->tty };
         struct al_error err = { 0 };
         struct rt_sandbox *sb = NULL;
         char path[PATH_MAX];
         int r, sfd, status;
 
-        if (airlockd_init_path(path, sizeof(path)) < 0 ||
-            (cfg.init_fd = rt_init_binary_open(path, &err)) < 0 ||
+        if (airlockd_init_path(path, sizeof(path)) < 0 || (cfg.init_fd = rt_init_binary_open(path, &err)) < 0 ||
             rt_id_generate("loc", cfg.id) < 0 || rt_sandbox_create(&cfg, &sb, &err) < 0) {
                 fprintf(stderr, "airlockd: %s\n", err.msg[0] ? err.msg : "cannot start the sandbox");
                 return 125;

@@ -70,8 +70,8 @@ static int open_store(struct api_config *cfg, const char *token, struct al_error
                 return 0;
         if (store_token_count(cfg->store) == 0)
                 return store_token_import(cfg->store, "admin", token, true, &t, err);
-        al_log(AL_LOG_WARN, "api", "the token in the state directory is not a live token (revoked?)", "file",
-               "token", NULL);
+        al_log(AL_LOG_WARN, "api", "the token in the state directory is not a live token (revoked?)", "file", "token",
+               NULL);
         return 0;
 }
 
@@ -132,7 +132,8 @@ static int net_option(struct egress_config *e, int opt, const char *arg)
 
         if (opt == 'U') {
                 e->upstream_ca = arg;
-                return access(arg, R_OK) == 0 ? 0 : (fprintf(stderr, "airlockd: --upstream-ca: cannot read %s\n", arg), -1);
+                return access(arg, R_OK) == 0 ? 0
+                                              : (fprintf(stderr, "airlockd: --upstream-ca: cannot read %s\n", arg), -1);
         }
         if ((opt == 'A' ? e->n_allow_addrs : e->n_overrides) >= EGRESS_MAX_OPTS) {
                 fprintf(stderr, "airlockd: at most %d of each --net-* option\n", EGRESS_MAX_OPTS);
@@ -197,8 +198,11 @@ static int ops_option(struct api_config *cfg, int opt, const char *arg)
 
 int airlockd_serve(int argc, char **argv, const char *state_dir)
 {
-        struct api_config cfg = { .listen = "127.0.0.1:8080", .state_dir = state_dir, .image = "default",
-                                  .max_sandboxes = AIRLOCKD_DEFAULT_MAX_SANDBOXES, .adopt_grace_ms = 60000 };
+        struct api_config cfg = { .listen = "127.0.0.1:8080",
+                                  .state_dir = state_dir,
+                                  .image = "default",
+                                  .max_sandboxes = AIRLOCKD_DEFAULT_MAX_SANDBOXES,
+                                  .adopt_grace_ms = 60000 };
         _cleanup_(airlockd_conf_free) struct airlockd_conf conf = { 0 };
         uint64_t n;
         struct al_error err = { 0 };
@@ -333,7 +337,7 @@ int airlockd_serve(int argc, char **argv, const char *state_dir)
         if (cfg.stop_on_exit)
                 sbx_kill_all();
         else
-                sbx_release_all(); /* for the next start to adopt */
+                sbx_release_all();              /* for the next start to adopt */
         event_base_loop(base, EVLOOP_NONBLOCK); /* flush the close frames */
         api_server_stop(srv);
         egress_stop();

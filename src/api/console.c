@@ -35,7 +35,7 @@
 static struct {
         const char *state_dir;
         const char *image;
-} console = {"/var/lib/airlock", "default"};
+} console = { "/var/lib/airlock", "default" };
 
 void api_console_init(const char *state_dir, const char *image)
 {
@@ -99,8 +99,7 @@ static json_t *body_object(const struct api_rest_req *req, struct api_rest_res *
         json_t *o;
 
         if (req->body_len > AL_MAX_CONSOLE_BODY) {
-                api_rest_error(res, 413, "BODY_TOO_LARGE", "the request body is over %u bytes",
-                               AL_MAX_CONSOLE_BODY);
+                api_rest_error(res, 413, "BODY_TOO_LARGE", "the request body is over %u bytes", AL_MAX_CONSOLE_BODY);
                 return NULL;
         }
         o = json_loadb(req->body ? req->body : "", req->body_len, JSON_REJECT_DUPLICATES, &jerr);
@@ -117,11 +116,10 @@ static const char *body_slug(json_t *body, struct api_rest_res *res)
         const char *slug = json_string_value(json_object_get(body, "slug"));
 
         if (!api_console_slug_valid(slug)) {
-                api_rest_error(
-                    res, 400, "INVALID_SLUG",
-                    "slug must be 1 to %d letters, digits, '.', '_' or '-', starting with a "
-                    "letter or digit (and not vol_... or snp_...)",
-                    STORE_NAME_MAX);
+                api_rest_error(res, 400, "INVALID_SLUG",
+                               "slug must be 1 to %d letters, digits, '.', '_' or '-', starting with a "
+                               "letter or digit (and not vol_... or snp_...)",
+                               STORE_NAME_MAX);
                 return NULL;
         }
         return slug;
@@ -138,8 +136,7 @@ static bool page_params(const struct api_rest_req *req, struct api_rest_res *res
         if (l) {
                 unsigned long v = strtoul(l, &end, 10);
                 if (!*l || *end || v == 0) {
-                        api_rest_error(res, 400, "INVALID_LIMIT",
-                                       "limit must be a positive number");
+                        api_rest_error(res, 400, "INVALID_LIMIT", "limit must be a positive number");
                         return false;
                 }
                 *limit = v > STORE_PAGE_MAX ? STORE_PAGE_MAX : (unsigned)v;
@@ -151,8 +148,7 @@ static bool page_params(const struct api_rest_req *req, struct api_rest_res *res
         return true;
 }
 
-static void list(struct store *st, const struct api_rest_req *req, struct api_rest_res *res,
-                 bool snapshots)
+static void list(struct store *st, const struct api_rest_req *req, struct api_rest_res *res, bool snapshots)
 {
         char cursor[STORE_ID_MAX], search[256], next[STORE_ID_MAX];
         const char *tok = req->token->id;
@@ -161,17 +157,14 @@ static void list(struct store *st, const struct api_rest_req *req, struct api_re
 
         if (!page_params(req, res, &limit, cursor, search))
                 return;
-        page = snapshots
-                   ? store_snapshot_list(st, tok, search[0] ? search : NULL, cursor, limit, next)
-                   : store_volume_list(st, tok, search[0] ? search : NULL, cursor, limit, next);
+        page = snapshots ? store_snapshot_list(st, tok, search[0] ? search : NULL, cursor, limit, next)
+                         : store_volume_list(st, tok, search[0] ? search : NULL, cursor, limit, next);
         if (!page) {
-                api_rest_error(res, 500, "INTERNAL", "cannot list %s",
-                               snapshots ? "snapshots" : "volumes");
+                api_rest_error(res, 500, "INTERNAL", "cannot list %s", snapshots ? "snapshots" : "volumes");
                 return;
         }
-        if (next[0] &&
-            api_console_next_link(res->link, sizeof(res->link), req->base_url,
-                                  snapshots ? "snapshots" : "volumes", next, limit, search) < 0)
+        if (next[0] && api_console_next_link(res->link, sizeof(res->link), req->base_url,
+                                             snapshots ? "snapshots" : "volumes", next, limit, search) < 0)
                 res->link[0] = '\0';
         res->status = 200;
         res->body = page;
@@ -184,9 +177,8 @@ static unsigned count_own(struct store *st, const char *tok, bool snapshots, uns
         unsigned n = 0;
 
         do {
-                json_t *page =
-                    snapshots ? store_snapshot_list(st, tok, NULL, cursor, STORE_PAGE_MAX, next)
-                              : store_volume_list(st, tok, NULL, cursor, STORE_PAGE_MAX, next);
+                json_t *page = snapshots ? store_snapshot_list(st, tok, NULL, cursor, STORE_PAGE_MAX, next)
+                                         : store_volume_list(st, tok, NULL, cursor, STORE_PAGE_MAX, next);
                 n += (unsigned)json_array_size(page);
                 json_decref(page);
                 memcpy(cursor, next, sizeof(cursor));
@@ -203,8 +195,8 @@ int api_console_snapshot_precheck(struct store *st, const char *tok, const char 
                 return -EEXIST;
         }
         if (count_own(st, tok, true, AL_MAX_TOKEN_SNAPSHOTS) >= AL_MAX_TOKEN_SNAPSHOTS) {
-                api_rest_error(res, 429, "TOO_MANY_SNAPSHOTS", "this token keeps %d snapshots already: delete one first",
-                               AL_MAX_TOKEN_SNAPSHOTS);
+                api_rest_error(res, 429, "TOO_MANY_SNAPSHOTS",
+                               "this token keeps %d snapshots already: delete one first", AL_MAX_TOKEN_SNAPSHOTS);
                 return -E2BIG;
         }
         return 0;
@@ -267,26 +259,23 @@ static void fail(struct api_rest_res *res, int r, const struct al_error *err)
 
 /* The source of a new volume: nothing, the image, or a snapshot. */
 static bool volume_source(struct store *st, const char *tok, json_t *from, struct store_volume *v,
-                          enum rt_volume_from *ret_from, const char **ret_name,
-                          struct api_rest_res *res)
+                          enum rt_volume_from *ret_from, const char **ret_name, struct api_rest_res *res)
 {
         struct store_snapshot s;
-        struct al_error err = {0};
+        struct al_error err = { 0 };
         uint64_t size;
 
         *ret_from = RT_FROM_NOTHING;
         if (!from || json_is_null(from))
                 return true;
         if (!json_is_string(from)) {
-                api_rest_error(res, 400, "INVALID_REQUEST",
-                               "from must be \"" BUILTIN_IMAGE "\" or a snapshot");
+                api_rest_error(res, 400, "INVALID_REQUEST", "from must be \"" BUILTIN_IMAGE "\" or a snapshot");
                 return false;
         }
         if (strcmp(json_string_value(from), BUILTIN_IMAGE) == 0) {
                 if (v->capacity < MIN_BOOTABLE) {
                         api_rest_error(res, 400, "INVALID_REQUEST",
-                                       "a volume from " BUILTIN_IMAGE
-                                       " needs a capacity of at least 1GiB");
+                                       "a volume from " BUILTIN_IMAGE " needs a capacity of at least 1GiB");
                         return false;
                 }
                 *ret_from = RT_FROM_IMAGE;
@@ -295,16 +284,14 @@ static bool volume_source(struct store *st, const char *tok, json_t *from, struc
                 return true;
         }
         if (store_snapshot_get(st, tok, json_string_value(from), &s) < 0) {
-                api_rest_error(res, 404, "SNAPSHOT_NOT_FOUND", "no snapshot '%s' (from)",
-                               json_string_value(from));
+                api_rest_error(res, 404, "SNAPSHOT_NOT_FOUND", "no snapshot '%s' (from)", json_string_value(from));
                 return false;
         }
         int r = rt_snapshot_size(console.state_dir, s.id, &size, &err);
         if (r >= 0 && size > v->capacity) {
-                api_rest_error(
-                    res, 400, "INVALID_REQUEST",
-                    "capacity %llu is smaller than snapshot '%s': it needs at least %llu bytes",
-                    (unsigned long long)v->capacity, s.slug, (unsigned long long)size);
+                api_rest_error(res, 400, "INVALID_REQUEST",
+                               "capacity %llu is smaller than snapshot '%s': it needs at least %llu bytes",
+                               (unsigned long long)v->capacity, s.slug, (unsigned long long)size);
                 return false;
         }
         if (r < 0) {
@@ -325,19 +312,17 @@ static bool region_of(json_t *body, char region[8], struct api_rest_res *res)
         if (!json_object_get(body, "region") || json_is_null(json_object_get(body, "region")))
                 r = "loc";
         if (!r || strlen(r) != 3 || strspn(r, "abcdefghijklmnopqrstuvwxyz") != 3) {
-                api_rest_error(res, 400, "INVALID_REGION",
-                               "region must be three lowercase letters (e.g. \"ord\")");
+                api_rest_error(res, 400, "INVALID_REGION", "region must be three lowercase letters (e.g. \"ord\")");
                 return false;
         }
         memcpy(region, r, 4);
         return true;
 }
 
-static void volume_create(struct store *st, const struct api_rest_req *req,
-                          struct api_rest_res *res)
+static void volume_create(struct store *st, const struct api_rest_req *req, struct api_rest_res *res)
 {
-        struct store_volume v = {0}, other;
-        struct al_error err = {0};
+        struct store_volume v = { 0 }, other;
+        struct al_error err = { 0 };
         enum rt_volume_from from;
         const char *slug, *from_name = NULL, *tok = req->token->id;
         json_t *body = body_object(req, res);
@@ -359,8 +344,7 @@ static void volume_create(struct store *st, const struct api_rest_req *req,
                 goto out;
         }
         if (count_own(st, tok, false, AL_MAX_TOKEN_VOLUMES) >= AL_MAX_TOKEN_VOLUMES) {
-                api_rest_error(res, 429, "TOO_MANY_VOLUMES",
-                               "this token keeps %d volumes already: delete one first",
+                api_rest_error(res, 429, "TOO_MANY_VOLUMES", "this token keeps %d volumes already: delete one first",
                                AL_MAX_TOKEN_VOLUMES);
                 goto out;
         }
@@ -389,7 +373,7 @@ out:
 
 static void volume_delete(struct store *st, const struct store_volume *v, struct api_rest_res *res)
 {
-        struct al_error err = {0};
+        struct al_error err = { 0 };
         int r = store_volume_delete(st, v->id, &err);
 
         if (r < 0) {
@@ -401,11 +385,11 @@ static void volume_delete(struct store *st, const struct store_volume *v, struct
         res->body = json_object();
 }
 
-static void volume_snapshot(struct store *st, const struct api_rest_req *req,
-                            const struct store_volume *v, struct api_rest_res *res)
+static void volume_snapshot(struct store *st, const struct api_rest_req *req, const struct store_volume *v,
+                            struct api_rest_res *res)
 {
-        struct store_snapshot s = {0}, other;
-        struct al_error err = {0};
+        struct store_snapshot s = { 0 }, other;
+        struct al_error err = { 0 };
         const char *slug, *tok = req->token->id;
         json_t *body = body_object(req, res);
         int r;
@@ -415,11 +399,10 @@ static void volume_snapshot(struct store *st, const struct api_rest_req *req,
         if (!(slug = body_slug(body, res)))
                 goto out;
         if (v->attached_to[0]) {
-                api_rest_error(
-                    res, 409, "IN_USE",
-                    "volume '%s' is in use by sandbox %s: stop that sandbox first (a snapshot of a "
-                    "volume in use would not be consistent)",
-                    v->slug, v->attached_to);
+                api_rest_error(res, 409, "IN_USE",
+                               "volume '%s' is in use by sandbox %s: stop that sandbox first (a snapshot of a "
+                               "volume in use would not be consistent)",
+                               v->slug, v->attached_to);
                 goto out;
         }
         if (store_snapshot_get(st, tok, slug, &other) == 0) {
@@ -428,8 +411,7 @@ static void volume_snapshot(struct store *st, const struct api_rest_req *req,
         }
         if (count_own(st, tok, true, AL_MAX_TOKEN_SNAPSHOTS) >= AL_MAX_TOKEN_SNAPSHOTS) {
                 api_rest_error(res, 429, "TOO_MANY_SNAPSHOTS",
-                               "this token keeps %d snapshots already: delete one first",
-                               AL_MAX_TOKEN_SNAPSHOTS);
+                               "this token keeps %d snapshots already: delete one first", AL_MAX_TOKEN_SNAPSHOTS);
                 goto out;
         }
         snprintf(s.slug, sizeof(s.slug), "%s", slug);
@@ -459,8 +441,8 @@ out:
         json_decref(body);
 }
 
-static void volume_item(struct store *st, const struct api_rest_req *req, const char *name,
-                        bool snapshot_action, struct api_rest_res *res)
+static void volume_item(struct store *st, const struct api_rest_req *req, const char *name, bool snapshot_action,
+                        struct api_rest_res *res)
 {
         struct store_volume v;
         int m = req->method;
@@ -482,11 +464,10 @@ static void volume_item(struct store *st, const struct api_rest_req *req, const 
 
 /* --- snapshots -------------------------------------------------------------- */
 
-static void snapshot_item(struct store *st, const struct api_rest_req *req, const char *name,
-                          struct api_rest_res *res)
+static void snapshot_item(struct store *st, const struct api_rest_req *req, const char *name, struct api_rest_res *res)
 {
         struct store_snapshot s;
-        struct al_error err = {0};
+        struct al_error err = { 0 };
         int r;
 
         if (store_snapshot_get(st, req->token->id, name, &s) < 0) {
@@ -521,8 +502,7 @@ static bool segment(const char *p, size_t n, char buf[STORE_NAME_MAX + 1])
                 return false;
         for (size_t i = 0; i < n; i++) {
                 char c = p[i];
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      strchr("._-", c)))
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("._-", c)))
                         return false;
         }
         memcpy(buf, p, n);
@@ -565,8 +545,8 @@ bool api_console_route(struct store *st, const struct api_rest_req *req, struct 
         size_t n = strcspn(p, "/");
         bool action = !snapshots && strcmp(p + n, "/snapshot") == 0;
         if (!segment(p, n, name) || (p[n] && !action)) {
-                api_rest_error(res, 404, snapshots ? "SNAPSHOT_NOT_FOUND" : "VOLUME_NOT_FOUND",
-                               "no such %s", snapshots ? "snapshot" : "volume");
+                api_rest_error(res, 404, snapshots ? "SNAPSHOT_NOT_FOUND" : "VOLUME_NOT_FOUND", "no such %s",
+                               snapshots ? "snapshot" : "volume");
                 return true;
         }
         if (snapshots)
@@ -593,12 +573,10 @@ static bool paths_clash(const char *a, const char *b)
 {
         size_t na = strlen(a), nb = strlen(b), n = na < nb ? na : nb;
 
-        return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/') &&
-               (b[n] == '\0' || b[n] == '/');
+        return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/') && (b[n] == '\0' || b[n] == '/');
 }
 
-static int parse_volumes(struct store *st, const char *tok, json_t *vols, struct rt_config *rc,
-                         struct al_error *err)
+static int parse_volumes(struct store *st, const char *tok, json_t *vols, struct rt_config *rc, struct al_error *err)
 {
         struct store_volume v;
         size_t i;
@@ -607,26 +585,22 @@ static int parse_volumes(struct store *st, const char *tok, json_t *vols, struct
         if (vols && !json_is_array(vols))
                 return al_error_setx(err, EINVAL, "volumes must be an array of {volume, path}");
         if (json_array_size(vols) > AL_MAX_SANDBOX_VOLUMES)
-                return al_error_setx(err, EINVAL, "at most %d volumes per sandbox",
-                                     AL_MAX_SANDBOX_VOLUMES);
-        json_array_foreach(vols, i, e)
-        {
+                return al_error_setx(err, EINVAL, "at most %d volumes per sandbox", AL_MAX_SANDBOX_VOLUMES);
+        json_array_foreach (vols, i, e) {
                 const char *name = json_string_value(json_object_get(e, "volume"));
                 const char *path = json_string_value(json_object_get(e, "path")), *why;
                 if (!name || !path)
-                        return al_error_setx(err, EINVAL, "volumes[%zu] needs a volume and a path",
-                                             i);
+                        return al_error_setx(err, EINVAL, "volumes[%zu] needs a volume and a path", i);
                 if (!rt_volume_path_valid(path, &why))
                         return al_error_setx(err, EINVAL, "volume path '%.64s' %s", path, why);
                 if (store_volume_get(st, tok, name, &v) < 0)
                         return al_error_setx(err, ENOENT, "no volume '%.64s'", name);
                 for (unsigned j = 0; j < rc->n_volumes; j++) {
                         if (strcmp(rc->volumes[j].id, v.id) == 0)
-                                return al_error_setx(err, EINVAL, "volume '%s' is listed twice",
-                                                     v.slug);
+                                return al_error_setx(err, EINVAL, "volume '%s' is listed twice", v.slug);
                         if (paths_clash(rc->volumes[j].path, path))
-                                return al_error_setx(err, EINVAL, "volume paths %s and %s overlap",
-                                                     rc->volumes[j].path, path);
+                                return al_error_setx(err, EINVAL, "volume paths %s and %s overlap", rc->volumes[j].path,
+                                                     path);
                 }
                 struct rt_volume_mount *m = &rc->volumes[rc->n_volumes++];
                 snprintf(m->id, sizeof(m->id), "%s", v.id);
@@ -636,8 +610,7 @@ static int parse_volumes(struct store *st, const char *tok, json_t *vols, struct
 }
 
 /* root: {volume: id or slug} of a bootable volume or snapshot. */
-static int parse_root(struct store *st, const char *tok, json_t *root, struct rt_config *rc,
-                      struct al_error *err)
+static int parse_root(struct store *st, const char *tok, json_t *root, struct rt_config *rc, struct al_error *err)
 {
         const char *name = json_string_value(json_object_get(root, "volume"));
         struct store_volume v;
@@ -647,28 +620,23 @@ static int parse_root(struct store *st, const char *tok, json_t *root, struct rt
         if (!root || json_is_null(root))
                 return 0;
         if (!name)
-                return al_error_setx(err, EINVAL,
-                                     "root must be {\"volume\": a volume or snapshot}");
+                return al_error_setx(err, EINVAL, "root must be {\"volume\": a volume or snapshot}");
         if (store_volume_get(st, tok, name, &v) == 0) {
                 if (!v.bootable)
-                        return al_error_setx(
-                            err, EINVAL,
-                            "volume '%s' holds no root filesystem: make it from \"" BUILTIN_IMAGE
-                            "\" or a bootable snapshot",
-                            v.slug);
+                        return al_error_setx(err, EINVAL,
+                                             "volume '%s' holds no root filesystem: make it from \"" BUILTIN_IMAGE
+                                             "\" or a bootable snapshot",
+                                             v.slug);
                 for (unsigned j = 0; j < rc->n_volumes; j++)
                         if (strcmp(rc->volumes[j].id, v.id) == 0)
-                                return al_error_setx(err, EINVAL,
-                                                     "volume '%s' cannot be the root and a mount",
-                                                     v.slug);
+                                return al_error_setx(err, EINVAL, "volume '%s' cannot be the root and a mount", v.slug);
                 rc->root_kind = RT_ROOT_VOLUME;
                 snprintf(rc->root_id, sizeof(rc->root_id), "%s", v.id);
                 return 0;
         }
         if (store_snapshot_get(st, tok, name, &s) == 0) {
                 if (!s.bootable)
-                        return al_error_setx(err, EINVAL, "snapshot '%s' holds no root filesystem",
-                                             s.slug);
+                        return al_error_setx(err, EINVAL, "snapshot '%s' holds no root filesystem", s.slug);
                 rc->root_kind = RT_ROOT_SNAPSHOT;
                 snprintf(rc->root_id, sizeof(rc->root_id), "%s", s.id);
                 return 0;
@@ -678,14 +646,14 @@ static int parse_root(struct store *st, const char *tok, json_t *root, struct rt
 
 static void detach_all(struct store *st, struct holder *h)
 {
-        struct al_error err = {0};
+        struct al_error err = { 0 };
 
         for (unsigned i = 0; i < h->n; i++)
                 (void)store_volume_attach(st, h->volumes[i], NULL, &err);
 }
 
-int api_console_sandbox_storage(struct store *st, const struct store_token *tok, json_t *cfg,
-                                const char *sandbox_id, struct rt_config *rc, struct al_error *err)
+int api_console_sandbox_storage(struct store *st, const struct store_token *tok, json_t *cfg, const char *sandbox_id,
+                                struct rt_config *rc, struct al_error *err)
 {
         struct holder *h;
         int r;
@@ -731,17 +699,15 @@ int api_console_sandbox_storage(struct store *st, const struct store_token *tok,
 static void released_unknown(struct store *st, const char *sandbox_id)
 {
         char cursor[STORE_ID_MAX] = "", next[STORE_ID_MAX];
-        struct al_error err = {0};
+        struct al_error err = { 0 };
 
         do {
                 json_t *page = store_volume_list(st, NULL, NULL, cursor, STORE_PAGE_MAX, next), *e;
                 size_t i;
-                json_array_foreach(page, i, e)
-                {
+                json_array_foreach (page, i, e) {
                         struct store_volume v;
                         const char *id = json_string_value(json_object_get(e, "id"));
-                        if (id && store_volume_get(st, NULL, id, &v) == 0 &&
-                            strcmp(v.attached_to, sandbox_id) == 0)
+                        if (id && store_volume_get(st, NULL, id, &v) == 0 && strcmp(v.attached_to, sandbox_id) == 0)
                                 (void)store_volume_attach(st, v.id, NULL, &err);
                 }
                 json_decref(page);

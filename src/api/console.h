@@ -33,8 +33,8 @@ const char *api_console_image(void);
  * or snapshot), -EBUSY (a volume in use by another sandbox), with err saying
  * which. On success the caller must call api_console_sandbox_released(),
  * also when the sandbox then fails to start. */
-int api_console_sandbox_storage(struct store *st, const struct store_token *tok, json_t *cfg,
-                                const char *sandbox_id, struct rt_config *rc, struct al_error *err);
+int api_console_sandbox_storage(struct store *st, const struct store_token *tok, json_t *cfg, const char *sandbox_id,
+                                struct rt_config *rc, struct al_error *err);
 /* The sandbox is gone (or never started): detach its volumes. Also for
  * sandboxes of an earlier airlockd (found through the store). */
 void api_console_sandbox_released(struct store *st, const char *sandbox_id);
@@ -55,5 +55,5 @@ int api_console_capacity_parse(json_t *v, uint64_t *ret, struct al_error *err);
 bool api_console_slug_valid(const char *slug);
 /* The Link header for the next page: <BASE/api/v2/COLLECTION?cursor=..&limit=..[&search=..]>;
  * rel="next". Returns the length, or -ENOSPC when buf is too small. */
-int api_console_next_link(char *buf, size_t len, const char *base_url, const char *collection,
-                          const char *cursor, unsigned limit, const char *search);
+int api_console_next_link(char *buf, size_t len, const char *base_url, const char *collection, const char *cursor,
+                          unsigned limit, const char *search);

@@ -16,16 +16,16 @@ struct unit {
 };
 
 static const struct unit units[] = {
-    {"B", 1},
-    {"kB", 1000ull},
-    {"KB", 1000ull},
-    {"MB", 1000ull * 1000},
-    {"GB", 1000ull * 1000 * 1000},
-    {"TB", 1000ull * 1000 * 1000 * 1000},
-    {"KiB", 1ull << 10},
-    {"MiB", 1ull << 20},
-    {"GiB", 1ull << 30},
-    {"TiB", 1ull << 40},
+        { "B", 1 },
+        { "kB", 1000ull },
+        { "KB", 1000ull },
+        { "MB", 1000ull * 1000 },
+        { "GB", 1000ull * 1000 * 1000 },
+        { "TB", 1000ull * 1000 * 1000 * 1000 },
+        { "KiB", 1ull << 10 },
+        { "MiB", 1ull << 20 },
+        { "GiB", 1ull << 30 },
+        { "TiB", 1ull << 40 },
 };
 
 /* "<digits>[.<digits>]<unit>", at most 19 integer and 9 fraction digits. */
@@ -69,19 +69,16 @@ int api_console_capacity_parse(json_t *v, uint64_t *ret, struct al_error *err)
         if (json_is_integer(v) && json_integer_value(v) >= 0) {
                 bytes = (uint64_t)json_integer_value(v);
         } else if (json_is_real(v) && json_real_value(v) >= 0 && json_real_value(v) < 1.8e19) {
-                bytes =
-                    (uint64_t)json_real_value(v); /* truncation: the floor of a positive number */
+                bytes = (uint64_t)json_real_value(v); /* truncation: the floor of a positive number */
         } else if (!json_is_string(v) || parse_size_string(json_string_value(v), &bytes) < 0) {
-                return al_error_setx(
-                    err, EINVAL,
-                    "capacity must be a number of bytes or a string such as \"10GB\", "
-                    "\"512MiB\" or \"1GiB\"");
+                return al_error_setx(err, EINVAL,
+                                     "capacity must be a number of bytes or a string such as \"10GB\", "
+                                     "\"512MiB\" or \"1GiB\"");
         }
         if (bytes < AL_MIN_VOLUME || bytes > AL_MAX_VOLUME)
                 return al_error_setx(err, EINVAL,
-                                     "capacity %" PRIu64
-                                     " bytes is out of range: between %llu MiB and %llu GiB",
-                                     bytes, AL_MIN_VOLUME >> 20, AL_MAX_VOLUME >> 30);
+                                     "capacity %" PRIu64 " bytes is out of range: between %llu MiB and %llu GiB", bytes,
+                                     AL_MIN_VOLUME >> 20, AL_MAX_VOLUME >> 30);
         *ret = bytes;
         return 0;
 }
@@ -96,8 +93,7 @@ bool api_console_slug_valid(const char *slug)
                 return false;
         for (size_t i = 0; i < n; i++) {
                 char c = slug[i];
-                bool alnum =
-                    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+                bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
                 if (!alnum && (i == 0 || !strchr("._-", c)))
                         return false;
         }
@@ -113,8 +109,8 @@ static size_t encode_into(char *buf, size_t len, const char *s)
 
         for (; *s; s++) {
                 unsigned char c = (unsigned char)*s;
-                bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                             (c >= '0' && c <= '9') || strchr("-._~", c);
+                bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                             strchr("-._~", c);
                 if (n + 4 > len)
                         return len; /* the caller sees it full */
                 if (plain) {
@@ -129,8 +125,8 @@ static size_t encode_into(char *buf, size_t len, const char *s)
         return n;
 }
 
-int api_console_next_link(char *buf, size_t len, const char *base_url, const char *collection,
-                          const char *cursor, unsigned limit, const char *search)
+int api_console_next_link(char *buf, size_t len, const char *base_url, const char *collection, const char *cursor,
+                          unsigned limit, const char *search)
 {
         char enc_cursor[3 * STORE_ID_MAX + 4], enc_search[3 * 256 + 4];
         size_t n;
@@ -140,12 +136,11 @@ int api_console_next_link(char *buf, size_t len, const char *base_url, const cha
         if (n >= sizeof(enc_cursor))
                 return -ENOSPC;
         enc_search[0] = '\0';
-        if (search && *search &&
-            encode_into(enc_search, sizeof(enc_search), search) >= sizeof(enc_search))
+        if (search && *search && encode_into(enc_search, sizeof(enc_search), search) >= sizeof(enc_search))
                 return -ENOSPC;
         w = snprintf(buf, len, "<%s/api/v2/%s?cursor=%s&limit=%u%s%s>; rel=\"next\"",
-                     base_url && *base_url ? base_url : "http://localhost", collection, enc_cursor,
-                     limit, enc_search[0] ? "&search=" : "", enc_search);
+                     base_url && *base_url ? base_url : "http://localhost", collection, enc_cursor, limit,
+                     enc_search[0] ? "&search=" : "", enc_search);
         if (w < 0 || (size_t)w >= len)
                 return -ENOSPC;
         return w;

@@ -24,7 +24,7 @@
 #include "ingress.h"
 
 #define ING_CA_NAME "Airlock ingress CA"
-#define ING_LEAF_DAYS 30         /* re-minted every ING_REMINT_S, so never near its end */
+#define ING_LEAF_DAYS 30 /* re-minted every ING_REMINT_S, so never near its end */
 #define ING_REMINT_S (24 * 3600)
 #define ING_CONNECT_TIMEOUT_S 10 /* a port whose backlog is full */
 #define ING_LINGER_S 2           /* after an error reply: read what the client still sends */
@@ -52,7 +52,7 @@ struct ing_sbx {
 enum ing_state {
         ING_CONNECTING, /* the client waits (not read) while we dial into the sandbox */
         ING_RELAY,
-        ING_REPLY,      /* an error of ours goes out, then the connection closes */
+        ING_REPLY, /* an error of ours goes out, then the connection closes */
 };
 
 struct ing_conn {
@@ -391,9 +391,11 @@ static void on_up_event(struct bufferevent *bev, short what, void *arg)
 /* Dial 127.0.0.1:port (or [::1]:port) from inside the sandbox's network namespace. */
 static int up_open(struct ing_conn *ic, int family, struct al_error *err)
 {
-        struct sockaddr_in in4 = { .sin_family = AF_INET, .sin_port = htons(ic->port),
+        struct sockaddr_in in4 = { .sin_family = AF_INET,
+                                   .sin_port = htons(ic->port),
                                    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-        struct sockaddr_in6 in6 = { .sin6_family = AF_INET6, .sin6_port = htons(ic->port),
+        struct sockaddr_in6 in6 = { .sin6_family = AF_INET6,
+                                    .sin6_port = htons(ic->port),
                                     .sin6_addr = IN6ADDR_LOOPBACK_INIT };
         struct timeval tv = { ING_CONNECT_TIMEOUT_S, 0 };
         int fd;
@@ -437,7 +439,7 @@ static struct ing_domain *find_domain(struct api_ingress *ing, const char *label
 static struct ing_conn *conn_new(struct api_ingress *ing, struct bufferevent *bev)
 {
         struct ing_conn *ic = calloc(1, sizeof(*ic));
-        struct sockaddr_storage ss;
+        struct sockaddr_storage ss = { 0 };
         socklen_t sl = sizeof(ss);
         char addr[INET6_ADDRSTRLEN] = "?";
 
@@ -449,11 +451,14 @@ static struct ing_conn *conn_new(struct api_ingress *ing, struct bufferevent *be
         gettimeofday(&ic->start, NULL);
         if (getpeername(bufferevent_getfd(bev), (struct sockaddr *)&ss, &sl) == 0) {
                 bool v6 = ss.ss_family == AF_INET6;
-                inet_ntop(ss.ss_family, v6 ? (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
-                                           : (void *)&((struct sockaddr_in *)&ss)->sin_addr,
+                inet_ntop(ss.ss_family,
+                          v6 ? (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
+                             : (void *)&((struct sockaddr_in *)&ss)->sin_addr,
                           addr, sizeof(addr));
+                // NOLINTBEGIN(clang-analyzer-core.CallAndMessage): getpeername() filled ss
                 snprintf(ic->peer, sizeof(ic->peer), v6 ? "[%s]:%u" : "%s:%u", addr,
                          ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port));
+                // NOLINTEND(clang-analyzer-core.CallAndMessage)
         }
         if (ic->tls)
                 bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
@@ -502,8 +507,9 @@ bool api_ingress_claim(struct api_ingress *ing, struct bufferevent *bev, const c
         snprintf(ic->name, sizeof(ic->name), "%s.%s", d->label, ing->base_name);
         if (is->n_conns >= AL_MAX_INGRESS_CONNS) {
                 ic->port = d->port;
-                reply(ic, 503, "Service Unavailable", "sandbox %s has %u open connections to its exposed ports (the limit)",
-                      is->id, AL_MAX_INGRESS_CONNS);
+                reply(ic, 503, "Service Unavailable",
+                      "sandbox %s has %u open connections to its exposed ports (the limit)", is->id,
+                      AL_MAX_INGRESS_CONNS);
                 return true;
         }
         conn_attach(ic, is, d);
@@ -538,7 +544,8 @@ static void peer_close(struct sbx_peer *p, int code, const char *reason)
                 is->refused = true;
                 return;
         }
-        while (is->conns)
+        while (is->conns) /* every conn on the list has its owner set (conn_new) */
+                // NOLINTNEXTLINE(clang-analyzer-unix.Malloc): conn_end() unlinks it first (its owner is set: conn_new)
                 conn_end(is->conns, "sandbox ended");
         for (struct ing_sbx **pp = &is->ing->sandboxes; *pp; pp = &(*pp)->next)
                 if (*pp == is) {
@@ -612,7 +619,7 @@ void api_ingress_restore(struct api_ingress *ing, struct sbx *s)
 
         if (!json_array_size(arr) || !(is = sbx_state(ing, s, &err)))
                 return;
-        json_array_foreach(arr, i, e) {
+        json_array_foreach (arr, i, e) {
                 const char *label = json_string_value(json_object_get(e, "label"));
                 json_int_t port = json_integer_value(json_object_get(e, "port"));
                 struct ing_sbx *other;
@@ -736,6 +743,7 @@ void api_ingress_free(struct api_ingress *ing)
                 struct ing_sbx *is = ing->sandboxes;
                 ing->sandboxes = is->next;
                 while (is->conns)
+                        // NOLINTNEXTLINE(clang-analyzer-unix.Malloc): conn_end() unlinks it first (its owner is set: conn_new)
                         conn_end(is->conns, "server shutting down");
                 free(is);
         }

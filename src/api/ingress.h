@@ -43,8 +43,8 @@ struct api_ingress_config {
 struct api_ingress;
 struct sbx;
 
-int api_ingress_new(struct event_base *base, const struct api_ingress_config *cfg,
-                    struct api_ingress **ret, struct al_error *err);
+int api_ingress_new(struct event_base *base, const struct api_ingress_config *cfg, struct api_ingress **ret,
+                    struct al_error *err);
 void api_ingress_free(struct api_ingress *ing);
 /* The CA certificate clients trust (NODE_EXTRA_CA_CERTS), and the base domain
  * as handed out ("sandbox.localhost:8080"). */
@@ -62,8 +62,7 @@ bool api_ingress_claim(struct api_ingress *ing, struct bufferevent *bev, const c
 /* POST /api/v3/sandbox/{id}/expose/http: a new domain for s, written to ret.
  * -E2BIG past AL_MAX_EXPOSED_DOMAINS, -EBUSY when the sandbox takes no more
  * peers; err says so. */
-int api_ingress_domain_new(struct api_ingress *ing, struct sbx *s, char *ret, size_t len,
-                           struct al_error *err);
+int api_ingress_domain_new(struct api_ingress *ing, struct sbx *s, char *ret, size_t len, struct al_error *err);
 /* The exposeHttp call of a client of s: the JSON-RPC result object,
  * {"ok":null} or {"error":{...}}. */
 json_t *api_ingress_expose(struct api_ingress *ing, struct sbx *s, json_t *params);

@@ -11,18 +11,18 @@
 #include "store/store.h"
 
 struct api_rest_req {
-        int method;            /* enum http_method (http_parser.h) */
-        const char *path;      /* without the query */
-        const char *query;     /* after '?', or NULL */
-        const char *body;      /* not NUL-terminated */
+        int method;        /* enum http_method (http_parser.h) */
+        const char *path;  /* without the query */
+        const char *query; /* after '?', or NULL */
+        const char *body;  /* not NUL-terminated */
         size_t body_len;
         const struct store_token *token; /* who asks */
-        const char *base_url;  /* "http(s)://host[:port]" as the client reached us, for Link */
+        const char *base_url;            /* "http(s)://host[:port]" as the client reached us, for Link */
 };
 
 struct api_rest_res {
-        int status;    /* 200, 201, 400, 404, 409, ... */
-        json_t *body;  /* owned; errors are {"code", "message"} */
+        int status;      /* 200, 201, 400, 404, 409, ... */
+        json_t *body;    /* owned; errors are {"code", "message"} */
         char link[1024]; /* a Link header value, or "" */
 };
 

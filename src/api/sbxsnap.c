@@ -30,7 +30,7 @@
 #include "sbxsnap.h"
 #include "sandbox/live.h"
 
-#define SNAP_ERR_MAX 512              /* what cp says on stderr, kept for the error */
+#define SNAP_ERR_MAX 512 /* what cp says on stderr, kept for the error */
 
 struct api_snap_job {
         struct sbx_peer peer; /* first: the sandbox sees us as this */
@@ -167,8 +167,9 @@ static void on_exit_cb(void *arg, int code, int signo)
         if (code != 0) {
                 j->err_text[strcspn(j->err_text, "\n")] = '\0';
                 finish(j, false);
-                reply(j, 500, error_body("SNAPSHOT_FAILED", "copying the sandbox's files failed (cp exit status %d)%s%s",
-                                         code, j->err_text[0] ? ": " : "", j->err_text));
+                reply(j, 500,
+                      error_body("SNAPSHOT_FAILED", "copying the sandbox's files failed (cp exit status %d)%s%s", code,
+                                 j->err_text[0] ? ": " : "", j->err_text));
                 job_free(j);
                 return;
         }
@@ -219,9 +220,11 @@ static int start(struct api_snap_job *j, struct al_error *err)
 
         json_int_t kind = json_integer_value(sbx_state_get(j->sbx, "root_kind"));
         struct rt_lend_size size = {
-                .state_dir = api_console_state_dir(), .image = api_console_image(),
-                .root_kind = kind == RT_ROOT_SNAPSHOT ? RT_ROOT_SNAPSHOT : kind == RT_ROOT_VOLUME ? RT_ROOT_VOLUME
-                                                                                                  : RT_ROOT_IMAGE,
+                .state_dir = api_console_state_dir(),
+                .image = api_console_image(),
+                .root_kind = kind == RT_ROOT_SNAPSHOT ? RT_ROOT_SNAPSHOT
+                             : kind == RT_ROOT_VOLUME ? RT_ROOT_VOLUME
+                                                      : RT_ROOT_IMAGE,
                 .root_id = json_string_value(sbx_state_get(j->sbx, "root_id")) ?: "",
         };
 

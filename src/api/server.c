@@ -39,8 +39,8 @@
 #define API_MAX_WS_MSG (100ull * 1024 * 1024) /* the SDK's own limit */
 #define API_WS_LOW_WATER (256u * 1024u)
 #define API_MAX_BACKLOG (256u * 1024u * 1024u) /* queued toward one client */
-#define API_FIRST_BYTE_TIMEOUT_S 30 /* a connection that never says whether it speaks TLS */
-#define API_TLS_HANDSHAKE 0x16 /* the first byte of every TLS connection */
+#define API_FIRST_BYTE_TIMEOUT_S 30            /* a connection that never says whether it speaks TLS */
+#define API_TLS_HANDSHAKE 0x16                 /* the first byte of every TLS connection */
 
 struct api_server {
         struct event_base *base;
@@ -50,7 +50,12 @@ struct api_server {
         struct api_ingress *ingress;
 };
 
-enum conn_state { CONN_HTTP, CONN_WS, CONN_CLOSING, CONN_WAIT /* a slow REST answer (a snapshot) */ };
+enum conn_state {
+        CONN_HTTP,
+        CONN_WS,
+        CONN_CLOSING,
+        CONN_WAIT /* a slow REST answer (a snapshot) */
+};
 
 struct conn {
         struct sbx_peer peer; /* first: the sandbox sees us as this */
@@ -60,7 +65,7 @@ struct conn {
         struct api_http_req req;
         wslay_event_context_ptr ws;
         struct sbx *sbx;
-        struct store_token token; /* who is asking (after token_ok) */
+        struct store_token token;  /* who is asking (after token_ok) */
         struct api_snap_job *snap; /* CONN_WAIT: the snapshot it waits for */
         bool closing_after_write;
         size_t held; /* bytes of the first head kept in the input for the ingress */
@@ -68,8 +73,7 @@ struct conn {
 
 /* --- small HTTP helpers --------------------------------------------------- */
 
-static void send_json_response(struct conn *c, int status, const char *reason, json_t *body,
-                               const char *extra_headers)
+static void send_json_response(struct conn *c, int status, const char *reason, json_t *body, const char *extra_headers)
 {
         char *text = json_dumps(body, JSON_COMPACT);
         struct evbuffer *out = bufferevent_get_output(c->bev);
@@ -235,8 +239,8 @@ static void peer_close(struct sbx_peer *p, int code, const char *reason)
 
 static void rpc_error(struct conn *c, json_t *id, int code, const char *message)
 {
-        peer_send(&c->peer, json_pack("{s:s,s:O,s:{s:i,s:s}}", "jsonrpc", "2.0", "id", id ? id : json_null(),
-                                      "error", "code", code, "message", message));
+        peer_send(&c->peer, json_pack("{s:s,s:O,s:{s:i,s:s}}", "jsonrpc", "2.0", "id", id ? id : json_null(), "error",
+                                      "code", code, "message", message));
 }
 
 static void on_ws_message(struct conn *c, const uint8_t *data, size_t len)
@@ -264,7 +268,8 @@ static void on_ws_message(struct conn *c, const uint8_t *data, size_t len)
                 break;
         case API_RPC_REQUEST:
                 if (c->sbx && strcmp(m.method, "exposeHttp") == 0)
-                        peer_send(&c->peer, sbx_rpc_result(m.id, api_ingress_expose(c->srv->ingress, c->sbx, m.params)));
+                        peer_send(&c->peer,
+                                  sbx_rpc_result(m.id, api_ingress_expose(c->srv->ingress, c->sbx, m.params)));
                 else if (c->sbx)
                         sbx_rpc(c->sbx, &c->peer, m.id, m.method, m.params);
                 else
@@ -329,8 +334,9 @@ static bool labels_ok(json_t *labels)
 
         if (!json_is_object(labels) || json_object_size(labels) > 5)
                 return false;
-        json_object_foreach(labels, k, v) if (strlen(k) > 64 || !json_is_string(v) || json_string_length(v) > 128)
-                return false;
+        json_object_foreach (labels, k, v)
+                if (strlen(k) > 64 || !json_is_string(v) || json_string_length(v) > 128)
+                        return false;
         return true;
 }
 
@@ -338,15 +344,19 @@ static bool labels_ok(json_t *labels)
 static bool route_rest(struct conn *c, const char *path, const char *query)
 {
         char base[300], link[1100] = "";
-        struct api_rest_req rq = { .method = c->req.parser.method, .path = path, .query = query,
-                                   .body = c->req.body, .body_len = c->req.body_len, .token = &c->token,
+        struct api_rest_req rq = { .method = c->req.parser.method,
+                                   .path = path,
+                                   .query = query,
+                                   .body = c->req.body,
+                                   .body_len = c->req.body_len,
+                                   .token = &c->token,
                                    .base_url = base };
         struct api_rest_res rs = { 0 };
         struct store *st = c->srv->cfg->store;
 
         snprintf(base, sizeof(base), "%s://%s", c->srv->tls ? "https" : "http",
-                 c->req.host && strlen(c->req.host) < 256 && !strpbrk(c->req.host, "\r\n<>\" ")
-                         ? c->req.host : c->srv->cfg->listen);
+                 c->req.host && strlen(c->req.host) < 256 && !strpbrk(c->req.host, "\r\n<>\" ") ? c->req.host
+                                                                                                : c->srv->cfg->listen);
         if (!api_tokens_route(st, &rq, &rs) && !api_console_route(st, &rq, &rs))
                 return false;
         if (rs.link[0])
@@ -387,8 +397,8 @@ static bool route_sandbox_snapshot(struct conn *c, const char *path)
                 send_error(c, 404, "Not Found", "SANDBOX_NOT_FOUND", "no such sandbox");
                 return true;
         }
-        c->snap = api_snapshot_sandbox(c->srv->cfg->store, s, &c->token, c->req.body, c->req.body_len,
-                                       on_snapshot_done, c, &rs);
+        c->snap = api_snapshot_sandbox(c->srv->cfg->store, s, &c->token, c->req.body, c->req.body_len, on_snapshot_done,
+                                       c, &rs);
         if (!c->snap) {
                 send_json_response(c, rs.status, reason_phrase(rs.status), rs.body ? rs.body : json_object(), NULL);
                 return true;
@@ -466,7 +476,7 @@ static int open_door(struct sbx *s, json_t *allow, json_t *secrets, struct al_er
 
         if (r < 0)
                 return r;
-        json_array_foreach(secrets, i, v)
+        json_array_foreach (secrets, i, v)
                 sbx_env_set(s, json_string_value(json_object_get(v, "name")),
                             json_string_value(json_object_get(v, "placeholder")));
         return 0;
@@ -507,9 +517,12 @@ static void route_create(struct conn *c)
         struct al_error err = { 0 };
         struct store *st = c->srv->cfg->store;
         json_t *cfg = api_config_decode(c->req.config ? c->req.config : "e30=", &err);
-        struct rt_config rc = { .state_dir = c->srv->cfg->state_dir, .image = c->srv->cfg->image,
-                                .profile = c->srv->cfg->profile, .init_fd = c->srv->cfg->init_fd,
-                                .trust_dir = egress_trust_dir(), .outlive_daemon = true,
+        struct rt_config rc = { .state_dir = c->srv->cfg->state_dir,
+                                .image = c->srv->cfg->image,
+                                .profile = c->srv->cfg->profile,
+                                .init_fd = c->srv->cfg->init_fd,
+                                .trust_dir = egress_trust_dir(),
+                                .outlive_daemon = true,
                                 .limits = { AL_DEFAULT_MEMORY, AL_DEFAULT_DISK, sandbox_cpus(), AL_DEFAULT_PIDS } };
         int64_t stop_at = 0;
         json_t *allow = NULL, *secrets = NULL, *labels = NULL;
@@ -677,7 +690,8 @@ static void send_metrics(struct conn *c)
 
         if (!text)
                 return send_error(c, 500, "Internal Server Error", "INTERNAL", "out of memory");
-        evbuffer_add_printf(bufferevent_get_output(c->bev), "HTTP/1.1 200 OK\r\nContent-Type: text/plain; "
+        evbuffer_add_printf(bufferevent_get_output(c->bev),
+                            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; "
                             "version=0.0.4\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
                             strlen(text), text);
         free(text);
@@ -805,8 +819,7 @@ static bool conn_done(struct conn *c)
         if (c->ws && c->state != CONN_HTTP && !wslay_event_want_read(c->ws) && !wslay_event_want_write(c->ws))
                 return evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
         return c->state == CONN_CLOSING && c->closing_after_write &&
-               evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 &&
-               (!c->ws || !wslay_event_want_write(c->ws));
+               evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 && (!c->ws || !wslay_event_want_write(c->ws));
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
@@ -970,8 +983,8 @@ int api_server_start(struct event_base *base, const struct api_config *cfg, stru
                 }
         }
         srv->listener = evconnlistener_new_bind(base, on_accept, srv,
-                                                LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
-                                                128, (struct sockaddr *)&ss, sslen);
+                                                LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 128,
+                                                (struct sockaddr *)&ss, sslen);
         if (!srv->listener) {
                 int e = errno;
                 SSL_CTX_free(srv->tls);
@@ -991,12 +1004,14 @@ static int ingress_start(struct api_server *srv, const struct api_config *cfg, s
 {
         struct sockaddr_storage ss = { 0 };
         socklen_t sl = sizeof(ss);
-        struct api_ingress_config ic = { .state_dir = cfg->state_dir, .host = cfg->expose_host,
-                                         .port = cfg->expose_port, .operator_tls = srv->tls };
+        struct api_ingress_config ic = { .state_dir = cfg->state_dir,
+                                         .host = cfg->expose_host,
+                                         .port = cfg->expose_port,
+                                         .operator_tls = srv->tls };
 
-        if (!cfg->expose_host &&
-            getsockname(evconnlistener_get_fd(srv->listener), (struct sockaddr *)&ss, &sl) == 0)
-                ic.port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port // NOLINT(clang-analyzer-core.CallAndMessage): getsockname() filled ss
+        if (!cfg->expose_host && getsockname(evconnlistener_get_fd(srv->listener), (struct sockaddr *)&ss, &sl) == 0)
+                // NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): getsockname() filled ss
+                ic.port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                                          : ((struct sockaddr_in *)&ss)->sin_port);
         return api_ingress_new(srv->base, &ic, &srv->ingress, err);
 }
@@ -1080,10 +1095,9 @@ int api_server_adopt(struct api_server *srv, struct al_error *err)
                         keep[n_keep++] = w.ids[i];
                 } else {
                         clock_gettime(CLOCK_REALTIME, &now);
-                        al_log(AL_LOG_INFO, "sandbox", "ended while airlockd was away", "id", rec.id, "reason",
-                               e.msg, NULL);
-                        (void)store_sandbox_stopped(st, rec.id, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000,
-                                                    &e);
+                        al_log(AL_LOG_INFO, "sandbox", "ended while airlockd was away", "id", rec.id, "reason", e.msg,
+                               NULL);
+                        (void)store_sandbox_stopped(st, rec.id, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, &e);
                         api_console_sandbox_released(st, rec.id);
                         gone[n_gone++] = w.ids[i];
                 }

@@ -12,15 +12,15 @@
 #include "store/store.h"
 
 struct api_config {
-        const char *listen;    /* "ADDR:PORT" */
+        const char *listen; /* "ADDR:PORT" */
         const char *state_dir;
-        struct store *store;   /* tokens, sandboxes, volumes: who may do what */
-        const char *tls_cert;  /* PEM chain and key: serve HTTPS/WSS when both are set */
+        struct store *store;  /* tokens, sandboxes, volumes: who may do what */
+        const char *tls_cert; /* PEM chain and key: serve HTTPS/WSS when both are set */
         const char *tls_key;
         const char *image;
         enum rt_profile profile;
-        int init_fd;           /* sealed airlock-init */
-        unsigned max_sandboxes; /* live sandboxes at once (one token for now) */
+        int init_fd;             /* sealed airlock-init */
+        unsigned max_sandboxes;  /* live sandboxes at once (one token for now) */
         const char *expose_host; /* --expose-domain's host, or NULL: sandbox.localhost */
         unsigned expose_port;    /* its port (0: none); with no host, the listener's */
         bool stop_on_exit;       /* --stop-sandboxes-on-exit: SIGTERM ends the sandboxes too */

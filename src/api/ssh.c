@@ -93,7 +93,7 @@ static struct {
         unsigned n_conns;
         struct gw_user users[SSH_MAX_USERS];
         bool running;
-} gw = {.lfd = -1};
+} gw = { .lfd = -1 };
 
 static void conn_close(struct gw_conn *c);
 static void conn_update(struct gw_conn *c);
@@ -159,8 +159,8 @@ json_t *api_ssh_expose(struct sbx *s)
                 return NULL;
         (void)sbx_state_set(s, "ssh_user", json_string(u->name)); /* kept across restarts */
         /* port and host_key are Airlock's own (the SDK takes the first two) */
-        return json_pack("{s:s,s:s,s:i,s:s}", "hostname", gw.host, "username", u->name, "port",
-                         (int)gw.port, "host_key", gw.host_key);
+        return json_pack("{s:s,s:s,s:i,s:s}", "hostname", gw.host, "username", u->name, "port", (int)gw.port,
+                         "host_key", gw.host_key);
 }
 
 /* --- the sandbox side of a channel ---------------------------------------- */
@@ -170,10 +170,10 @@ static void chan_finish(struct gw_chan *k)
         static const struct {
                 int no;
                 const char *name;
-        } sigs[] = {{SIGHUP, "HUP"},   {SIGINT, "INT"},   {SIGQUIT, "QUIT"}, {SIGILL, "ILL"},
-                    {SIGABRT, "ABRT"}, {SIGFPE, "FPE"},   {SIGKILL, "KILL"}, {SIGSEGV, "SEGV"},
-                    {SIGPIPE, "PIPE"}, {SIGALRM, "ALRM"}, {SIGTERM, "TERM"}, {SIGUSR1, "USR1"},
-                    {SIGUSR2, "USR2"}};
+        } sigs[] = { { SIGHUP, "HUP" },   { SIGINT, "INT" },   { SIGQUIT, "QUIT" }, { SIGILL, "ILL" },
+                     { SIGABRT, "ABRT" }, { SIGFPE, "FPE" },   { SIGKILL, "KILL" }, { SIGSEGV, "SEGV" },
+                     { SIGPIPE, "PIPE" }, { SIGALRM, "ALRM" }, { SIGTERM, "TERM" }, { SIGUSR1, "USR1" },
+                     { SIGUSR2, "USR2" } };
         const char *name = NULL;
 
         if (k->finished || !k->exited || al_buf_size(&k->out) || al_buf_size(&k->err))
@@ -212,12 +212,11 @@ static size_t chan_write(struct gw_chan *k, bool is_stderr, const uint8_t *p, si
 
 static void chan_flush_out(struct gw_chan *k)
 {
-        struct al_buf *bufs[2] = {&k->out, &k->err};
+        struct al_buf *bufs[2] = { &k->out, &k->err };
 
         for (int i = 0; i < 2; i++)
                 while (al_buf_size(bufs[i])) {
-                        size_t w =
-                            chan_write(k, i == 1, al_buf_head(bufs[i]), al_buf_size(bufs[i]));
+                        size_t w = chan_write(k, i == 1, al_buf_head(bufs[i]), al_buf_size(bufs[i]));
                         if (!w)
                                 break;
                         al_buf_consume(bufs[i], w);
@@ -298,10 +297,10 @@ static void on_proc_failed(void *arg, int err, const char *msg)
 }
 
 static const struct sbx_proc_sink proc_sink = {
-    .on_output = on_proc_output,
-    .on_stdin_credit = on_proc_credit,
-    .on_exit = on_proc_exit,
-    .on_failed = on_proc_failed,
+        .on_output = on_proc_output,
+        .on_stdin_credit = on_proc_credit,
+        .on_exit = on_proc_exit,
+        .on_failed = on_proc_failed,
 };
 
 static void chan_pump_in(struct gw_chan *k)
@@ -333,9 +332,8 @@ static int chan_spawn(struct gw_chan *k, json_t *argv)
                 json_decref(argv);
                 return -1;
         }
-        req = json_pack("{s:o,s:s,s:b,s:b,s:i,s:i,s:{s:s}}", "argv", argv, "user", "app", "tty",
-                        k->pty, "stdin", 1, "rows", k->rows, "cols", k->cols, "envObj", "TERM",
-                        k->pty ? k->term : "dumb");
+        req = json_pack("{s:o,s:s,s:b,s:b,s:i,s:i,s:{s:s}}", "argv", argv, "user", "app", "tty", k->pty, "stdin", 1,
+                        "rows", k->rows, "cols", k->cols, "envObj", "TERM", k->pty ? k->term : "dumb");
         if (!req)
                 return -1;
         r = sbx_proc_spawn(c->sbx, &c->peer, req, &proc_sink, k, &k->proc);
@@ -349,8 +347,8 @@ static int chan_spawn(struct gw_chan *k, json_t *argv)
 
 /* --- channel requests from the client -------------------------------------- */
 
-static int on_pty_request(ssh_session ss, ssh_channel ch, const char *term, int cols, int rows,
-                          int pxw, int pxh, void *arg)
+static int on_pty_request(ssh_session ss, ssh_channel ch, const char *term, int cols, int rows, int pxw, int pxh,
+                          void *arg)
 {
         struct gw_chan *k = arg;
 
@@ -360,14 +358,11 @@ static int on_pty_request(ssh_session ss, ssh_channel ch, const char *term, int 
         k->rows = rows > 0 && rows < 10000 ? (unsigned)rows : 24;
         k->cols = cols > 0 && cols < 10000 ? (unsigned)cols : 80;
         snprintf(k->term, sizeof(k->term), "%s",
-                 term && *term && strlen(term) < SSH_MAX_TERM && !strpbrk(term, "/ ")
-                     ? term
-                     : "xterm-256color");
+                 term && *term && strlen(term) < SSH_MAX_TERM && !strpbrk(term, "/ ") ? term : "xterm-256color");
         return 0;
 }
 
-static int on_window_change(ssh_session ss, ssh_channel ch, int cols, int rows, int pxw, int pxh,
-                            void *arg)
+static int on_window_change(ssh_session ss, ssh_channel ch, int cols, int rows, int pxw, int pxh, void *arg)
 {
         struct gw_chan *k = arg;
 
@@ -409,8 +404,8 @@ static void on_signal(ssh_session ss, ssh_channel ch, const char *name, void *ar
         static const struct {
                 const char *name;
                 int no;
-        } sigs[] = {{"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
-                    {"TERM", SIGTERM}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"ALRM", SIGALRM}};
+        } sigs[] = { { "HUP", SIGHUP },   { "INT", SIGINT },   { "QUIT", SIGQUIT }, { "KILL", SIGKILL },
+                     { "TERM", SIGTERM }, { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "ALRM", SIGALRM } };
         struct gw_chan *k = arg;
 
         for (size_t i = 0; name && i < sizeof(sigs) / sizeof(sigs[0]); i++)
@@ -418,8 +413,7 @@ static void on_signal(ssh_session ss, ssh_channel ch, const char *name, void *ar
                         sbx_proc_signal(k->conn->sbx, k->proc, sigs[i].no);
 }
 
-static int on_data(ssh_session ss, ssh_channel ch, void *data, uint32_t len, int is_stderr,
-                   void *arg)
+static int on_data(ssh_session ss, ssh_channel ch, void *data, uint32_t len, int is_stderr, void *arg)
 {
         struct gw_chan *k = arg;
         size_t room = SSH_MAX_STDIN - al_buf_size(&k->in);
@@ -482,17 +476,17 @@ static ssh_channel on_channel_open(ssh_session ss, void *arg)
         al_buf_init(&k->out, 2 * AL_CHAN_WINDOW);
         al_buf_init(&k->err, 2 * AL_CHAN_WINDOW);
         k->cb = (struct ssh_channel_callbacks_struct){
-            .userdata = k,
-            .channel_data_function = on_data,
-            .channel_eof_function = on_eof,
-            .channel_close_function = on_chan_close,
-            .channel_signal_function = on_signal,
-            .channel_pty_request_function = on_pty_request,
-            .channel_shell_request_function = on_shell_request,
-            .channel_pty_window_change_function = on_window_change,
-            .channel_exec_request_function = on_exec_request,
-            .channel_subsystem_request_function = on_subsystem_request,
-            .channel_write_wontblock_function = on_wontblock,
+                .userdata = k,
+                .channel_data_function = on_data,
+                .channel_eof_function = on_eof,
+                .channel_close_function = on_chan_close,
+                .channel_signal_function = on_signal,
+                .channel_pty_request_function = on_pty_request,
+                .channel_shell_request_function = on_shell_request,
+                .channel_pty_window_change_function = on_window_change,
+                .channel_exec_request_function = on_exec_request,
+                .channel_subsystem_request_function = on_subsystem_request,
+                .channel_write_wontblock_function = on_wontblock,
         };
         ssh_callbacks_init(&k->cb);
         ssh_set_channel_callbacks(k->ch, &k->cb);
@@ -579,8 +573,7 @@ static void on_conn_io(evutil_socket_t fd, short what, void *arg)
 
         if (c->closing)
                 return;
-        if (ssh_event_dopoll(c->sev, 0) == SSH_ERROR ||
-            (ssh_get_status(c->ss) & (SSH_CLOSED | SSH_CLOSED_ERROR))) {
+        if (ssh_event_dopoll(c->sev, 0) == SSH_ERROR || (ssh_get_status(c->ss) & (SSH_CLOSED | SSH_CLOSED_ERROR))) {
                 c->closing = true;
                 event_active(c->close_ev, EV_TIMEOUT, 0);
                 return;
@@ -588,8 +581,7 @@ static void on_conn_io(evutil_socket_t fd, short what, void *arg)
         /* A window adjust from the client has no callback of its own: what
          * waits for the window goes now if it can. */
         for (int i = 0; i < SSH_MAX_CHANNELS; i++)
-                if (c->chans[i] &&
-                    (al_buf_size(&c->chans[i]->out) || al_buf_size(&c->chans[i]->err)))
+                if (c->chans[i] && (al_buf_size(&c->chans[i]->out) || al_buf_size(&c->chans[i]->err)))
                         chan_flush_out(c->chans[i]);
         /* and input that libssh kept for want of room, now that there may be some */
         for (int i = 0; i < SSH_MAX_CHANNELS; i++)
@@ -637,7 +629,7 @@ static void conn_close(struct gw_conn *c)
                         chan_free(c->chans[i]);
         if (c->sbx)
                 sbx_detach(c->sbx, &c->peer);
-        struct event *evs[] = {c->rev, c->wev, c->close_ev, c->deadline};
+        struct event *evs[] = { c->rev, c->wev, c->close_ev, c->deadline };
         for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
                 if (evs[i])
                         event_free(evs[i]);
@@ -653,7 +645,7 @@ static void conn_close(struct gw_conn *c)
 static int conn_new(int fd)
 {
         struct gw_conn *c = calloc(1, sizeof(*c));
-        struct timeval tv = {SSH_AUTH_TIMEOUT_S, 0};
+        struct timeval tv = { SSH_AUTH_TIMEOUT_S, 0 };
 
         if (!c)
                 return -ENOMEM;
@@ -668,12 +660,10 @@ static int conn_new(int fd)
                 return -EPROTO;
         }
         ssh_set_blocking(c->ss, 0);
-        c->peer =
-            (struct sbx_peer){.send = peer_send, .backlog = peer_backlog, .close = peer_close};
-        c->cb = (struct ssh_server_callbacks_struct){.userdata = c,
-                                                     .auth_none_function = on_auth_none,
-                                                     .channel_open_request_session_function =
-                                                         on_channel_open};
+        c->peer = (struct sbx_peer){ .send = peer_send, .backlog = peer_backlog, .close = peer_close };
+        c->cb = (struct ssh_server_callbacks_struct){ .userdata = c,
+                                                      .auth_none_function = on_auth_none,
+                                                      .channel_open_request_session_function = on_channel_open };
         ssh_callbacks_init(&c->cb);
         ssh_set_server_callbacks(c->ss, &c->cb);
         ssh_set_auth_methods(c->ss, SSH_AUTH_METHOD_NONE | SSH_AUTH_METHOD_PUBLICKEY);
@@ -686,8 +676,7 @@ static int conn_new(int fd)
         gw.conns = c;
         gw.n_conns++;
         if (!c->sev || !c->rev || !c->wev || !c->close_ev || !c->deadline ||
-            ssh_handle_key_exchange(c->ss) == SSH_ERROR ||
-            ssh_event_add_session(c->sev, c->ss) != SSH_OK) {
+            ssh_handle_key_exchange(c->ss) == SSH_ERROR || ssh_event_add_session(c->sev, c->ss) != SSH_OK) {
                 c->closing = true;
                 conn_close(c);
                 return -EPROTO;
@@ -724,12 +713,9 @@ static int host_key_public(const char *path, struct al_error *err)
         if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &key) != SSH_OK ||
             ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK) {
                 ssh_key_free(key);
-                return al_error_setx(err, EINVAL,
-                                     "ssh: %s is not a private key (remove it to make a new one)",
-                                     path);
+                return al_error_setx(err, EINVAL, "ssh: %s is not a private key (remove it to make a new one)", path);
         }
-        snprintf(gw.host_key, sizeof(gw.host_key), "%s %s", ssh_key_type_to_char(ssh_key_type(key)),
-                 b64);
+        snprintf(gw.host_key, sizeof(gw.host_key), "%s %s", ssh_key_type_to_char(ssh_key_type(key)), b64);
         ssh_string_free_char(b64);
         ssh_key_free(key);
         return 0;
@@ -754,8 +740,7 @@ static int host_key_path(const char *state_dir, char *path, size_t len, struct a
                 return al_error_setx(err, EIO, "generate the SSH host key");
         }
         ssh_key_free(key);
-        _cleanup_fd_ int fd =
-            open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        _cleanup_fd_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         int r = fd < 0 || write(fd, pem, strlen(pem)) != (ssize_t)strlen(pem) ? -errno : 0;
         ssh_string_free_char(pem);
         if (r < 0)
@@ -792,15 +777,13 @@ static int listen_on(const char *addr, struct al_error *err)
                 return al_error_set(err, e, "ssh: listen on %s", addr);
         }
         len = sizeof(ss);
-        if (getsockname(gw.lfd, (struct sockaddr *)&ss, (socklen_t *)&len) ==
-            0) /* port 0: the one given */
+        if (getsockname(gw.lfd, (struct sockaddr *)&ss, (socklen_t *)&len) == 0) /* port 0: the one given */
                 gw.port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                                          : ((struct sockaddr_in *)&ss)->sin_port);
         return 0;
 }
 
-int api_ssh_start(struct event_base *base, const char *addr, const char *state_dir,
-                  struct al_error *err)
+int api_ssh_start(struct event_base *base, const char *addr, const char *state_dir, struct al_error *err)
 {
         char key[PATH_MAX];
         int r;

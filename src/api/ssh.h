@@ -18,8 +18,7 @@ struct sbx;
 
 /* Listen on listen ("ADDR:PORT"), with the host key kept in
  * <state_dir>/ssh/host_ed25519 (made once, 0600). One gateway per process. */
-int api_ssh_start(struct event_base *base, const char *listen, const char *state_dir,
-                  struct al_error *err);
+int api_ssh_start(struct event_base *base, const char *listen, const char *state_dir, struct al_error *err);
 /* Every session ends; the listener closes. */
 void api_ssh_stop(void);
 /* {hostname, username} for the sandbox (the same username on every call),

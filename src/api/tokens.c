@@ -29,29 +29,25 @@ static void created_reply(struct api_rest_res *res, const struct store_token *t,
 
         iso8601(t->created_ms, when);
         res->status = 201;
-        res->body = json_pack("{s:s,s:s,s:b,s:s,s:s}", "id", t->id, "name", t->name, "admin",
-                              t->admin, "createdAt", when, "token", secret);
+        res->body = json_pack("{s:s,s:s,s:b,s:s,s:s}", "id", t->id, "name", t->name, "admin", t->admin, "createdAt",
+                              when, "token", secret);
 }
 
-static void tokens_create(struct store *st, const struct api_rest_req *req,
-                          struct api_rest_res *res)
+static void tokens_create(struct store *st, const struct api_rest_req *req, struct api_rest_res *res)
 {
         char secret[STORE_TOKEN_MAX + 1];
         struct store_token t;
         struct al_error err = { 0 };
         json_error_t jerr;
-        json_t *body =
-            json_loadb(req->body ? req->body : "", req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+        json_t *body = json_loadb(req->body ? req->body : "", req->body_len, JSON_REJECT_DUPLICATES, &jerr);
         json_t *name = json_object_get(body, "name"), *admin = json_object_get(body, "admin");
 
         if (!json_is_object(body) || !json_is_string(name) || (admin && !json_is_boolean(admin))) {
                 json_decref(body);
-                api_rest_error(res, 400, "INVALID_BODY",
-                               "expected {\"name\": \"...\", \"admin\": false}");
+                api_rest_error(res, 400, "INVALID_BODY", "expected {\"name\": \"...\", \"admin\": false}");
                 return;
         }
-        int r =
-            store_token_create(st, json_string_value(name), json_is_true(admin), secret, &t, &err);
+        int r = store_token_create(st, json_string_value(name), json_is_true(admin), secret, &t, &err);
         json_decref(body);
         if (r == -EEXIST)
                 api_rest_error(res, 409, "TOKEN_EXISTS", "%s", err.msg);
@@ -105,9 +101,8 @@ bool api_tokens_route(struct store *st, const struct api_rest_req *req, struct a
                 else
                         tokens_revoke(st, rest + 1, res);
         } else {
-                api_rest_error(res, 405, "METHOD_NOT_ALLOWED",
-                               "%s takes GET and POST, %s/NAME takes DELETE", TOKENS_PATH,
-                               TOKENS_PATH);
+                api_rest_error(res, 405, "METHOD_NOT_ALLOWED", "%s takes GET and POST, %s/NAME takes DELETE",
+                               TOKENS_PATH, TOKENS_PATH);
         }
         return true;
 }

@@ -66,6 +66,8 @@ static int64_t now_ms(void)
 static int parse_duration_ms(const char *s, int64_t *ret)
 {
         char *end;
+        if (!s)
+                return -EINVAL;
         long long v = strtoll(s, &end, 10);
         int64_t mul = !strcmp(end, "s") ? 1000 : !strcmp(end, "m") ? 60000 : !strcmp(end, "h") ? 3600000 : 0;
         if (v <= 0 || !mul || end == s || v > 7 * 24 * 3600)
@@ -114,10 +116,14 @@ static int parse_secret(const char *arg, json_t *secrets)
 static int parse_create(int argc, char **argv, struct create_opts *o, bool session_default)
 {
         static const struct option opts[] = {
-                { "memory", required_argument, NULL, 'm' }, { "timeout", required_argument, NULL, 'T' },
-                { "label", required_argument, NULL, 'l' },  { "env", required_argument, NULL, 'e' },
-                { "allow-net", required_argument, NULL, 'a' }, { "no-net", no_argument, NULL, 'N' },
-                { "secret", required_argument, NULL, 's' }, { "port", required_argument, NULL, 'p' },
+                { "memory", required_argument, NULL, 'm' },
+                { "timeout", required_argument, NULL, 'T' },
+                { "label", required_argument, NULL, 'l' },
+                { "env", required_argument, NULL, 'e' },
+                { "allow-net", required_argument, NULL, 'a' },
+                { "no-net", no_argument, NULL, 'N' },
+                { "secret", required_argument, NULL, 's' },
+                { "port", required_argument, NULL, 'p' },
                 { NULL, 0, NULL, 0 },
         };
         uint64_t bytes;
@@ -150,7 +156,8 @@ static int parse_create(int argc, char **argv, struct create_opts *o, bool sessi
                 case 'l':
                 case 'e':
                         if (!eq || eq == optarg) {
-                                fprintf(stderr, "airlock: --%s: '%s' is not KEY=VALUE\n", c == 'l' ? "label" : "env", optarg);
+                                fprintf(stderr, "airlock: --%s: '%s' is not KEY=VALUE\n", c == 'l' ? "label" : "env",
+                                        optarg);
                                 return -EINVAL;
                         }
                         *eq = '\0';
@@ -172,8 +179,10 @@ static int parse_create(int argc, char **argv, struct create_opts *o, bool sessi
                         break;
                 case 's':
                         if (parse_secret(optarg, o->secrets) < 0) {
-                                fprintf(stderr, "airlock: --secret: '%s' is not NAME=VALUE@HOST[,HOST...] "
-                                                "(or NAME@HOST,... with NAME set in the environment)\n", optarg);
+                                fprintf(stderr,
+                                        "airlock: --secret: '%s' is not NAME=VALUE@HOST[,HOST...] "
+                                        "(or NAME@HOST,... with NAME set in the environment)\n",
+                                        optarg);
                                 return -EINVAL;
                         }
                         break;
@@ -207,7 +216,7 @@ static int open_created(struct cli_ws *ws, const struct cli_conf *conf, struct c
         json_decref(cfg);
         if (r < 0)
                 return r;
-        json_object_foreach(o->env, k, v) {
+        json_object_foreach (o->env, k, v) {
                 json_t *res = cli_ws_call(ws, "envSet", json_pack("{s:s,s:O}", "key", k, "value", v));
                 bool ok = json_object_get(res, "ok") != NULL;
                 json_decref(res);
@@ -230,8 +239,8 @@ static const char *error_message(json_t *result)
 struct exec_state {
         int64_t out_id, err_id;
         bool out_done, err_done;
-        bool ready;       /* the stream ids are known */
-        json_t *pending;  /* notifications that came before them */
+        bool ready;      /* the stream ids are known */
+        json_t *pending; /* notifications that came before them */
 };
 
 static void on_exec_note(void *user, const char *method, json_t *params)
@@ -253,7 +262,8 @@ static void on_exec_note(void *user, const char *method, json_t *params)
                 json_t *d = json_object_get(params, "data");
                 uint8_t *bytes;
                 size_t n;
-                if (json_is_string(d) && al_b64_decode(json_string_value(d), json_string_length(d), AL_MAX_CALL, &bytes, &n) == 0) {
+                if (json_is_string(d) &&
+                    al_b64_decode(json_string_value(d), json_string_length(d), AL_MAX_CALL, &bytes, &n) == 0) {
                         (void)al_write_all(fd, bytes, n);
                         free(bytes);
                 }
@@ -294,7 +304,8 @@ static int run_command(struct cli_ws *ws, char **cmd, bool interactive, bool tty
                 for (char **a = cmd; *a; a++) {
                         strncat(line, "'", sizeof(line) - strlen(line) - 1);
                         for (const char *p = *a; *p; p++)
-                                strncat(line, *p == '\'' ? "'\\''" : (char[]){ *p, 0 }, sizeof(line) - strlen(line) - 1);
+                                strncat(line, *p == '\'' ? "'\\''" : (char[]){ *p, 0 },
+                                        sizeof(line) - strlen(line) - 1);
                         strncat(line, "' ", sizeof(line) - strlen(line) - 1);
                 }
                 command = "script";
@@ -306,6 +317,7 @@ static int run_command(struct cli_ws *ws, char **cmd, bool interactive, bool tty
                         json_array_append_new(args, json_string(*a));
         }
         ws->on_note = on_exec_note;
+        // cppcheck-suppress autoVariables ; reset to NULL before each return below
         ws->user = &st;
         params = json_pack("{s:s,s:o,s:s,s:s}", "command", command, "args", args, "stdout", "piped", "stderr", "piped");
         if (interactive || tty) {
@@ -319,6 +331,8 @@ static int run_command(struct cli_ws *ws, char **cmd, bool interactive, bool tty
                 fprintf(stderr, "airlock: %s\n", error_message(res));
                 json_decref(res);
                 json_decref(st.pending);
+                ws->on_note = NULL; /* st ends here: no note may reach it later */
+                ws->user = NULL;
                 return 127;
         }
         st.out_id = json_integer_value(json_object_get(ok, "stdoutStreamId"));
@@ -326,7 +340,7 @@ static int run_command(struct cli_ws *ws, char **cmd, bool interactive, bool tty
         st.ready = true;
         size_t i;
         json_t *n;
-        json_array_foreach(st.pending, i, n)
+        json_array_foreach (st.pending, i, n)
                 on_exec_note(&st, json_string_value(json_object_get(n, "m")), json_object_get(n, "p"));
         json_decref(st.pending);
         st.pending = NULL;
@@ -343,12 +357,16 @@ static int run_command(struct cli_ws *ws, char **cmd, bool interactive, bool tty
         }
         if (!ws->response) {
                 fprintf(stderr, "airlock: the connection closed before the command finished\n");
+                ws->on_note = NULL;
+                ws->user = NULL;
                 return 255;
         }
         json_t *status = json_object_get(json_object_get(json_object_get(ws->response, "result"), "ok"), "code");
         int code = json_is_integer(status) ? (int)json_integer_value(status) : 255;
         if (json_is_string(json_object_get(json_object_get(json_object_get(ws->response, "result"), "ok"), "oom")))
                 fprintf(stderr, "airlock: out of memory\n");
+        ws->on_note = NULL;
+        ws->user = NULL;
         return code;
 }
 
@@ -489,7 +507,8 @@ static int cmd_cp(int argc, char **argv, const struct cli_conf *conf)
                 size_t len;
                 char *b64 = n >= 0 ? al_b64_encode(data, (size_t)n, &len) : NULL;
                 free(data);
-                res = cli_ws_call(&ws, "writeFile", json_pack("{s:s,s:s%}", "path", rpath, "content", b64 ? b64 : "", b64 ? len : 0));
+                res = cli_ws_call(&ws, "writeFile",
+                                  json_pack("{s:s,s:s%}", "path", rpath, "content", b64 ? b64 : "", b64 ? len : 0));
                 free(b64);
                 if (!json_object_get(res, "ok")) {
                         fprintf(stderr, "airlock: cp: %s\n", error_message(res));
@@ -500,7 +519,8 @@ static int cmd_cp(int argc, char **argv, const struct cli_conf *conf)
                 json_t *ok = json_object_get(res, "ok");
                 uint8_t *bytes;
                 size_t n;
-                if (!json_is_string(ok) || al_b64_decode(json_string_value(ok), json_string_length(ok), CP_MAX * 2, &bytes, &n) < 0) {
+                if (!json_is_string(ok) ||
+                    al_b64_decode(json_string_value(ok), json_string_length(ok), CP_MAX * 2, &bytes, &n) < 0) {
                         fprintf(stderr, "airlock: cp: %s\n", error_message(res));
                         code = 1;
                 } else {
@@ -541,7 +561,7 @@ static int cmd_ls(int argc, char **argv, const struct cli_conf *conf)
                 return 1;
         }
         printf("%-30s %-9s %-26s %-26s %s\n", "ID", "STATUS", "CREATED", "STOPPED", "LABELS");
-        json_array_foreach(body, i, e) {
+        json_array_foreach (body, i, e) {
                 char *labels = json_dumps(json_object_get(e, "labels"), JSON_COMPACT);
                 const char *stopped = json_string_value(json_object_get(e, "stoppedAt"));
                 printf("%-30s %-9s %-26s %-26s %s\n", json_string_value(json_object_get(e, "id")),
@@ -630,7 +650,8 @@ static int cmd_snapshot(int argc, char **argv, const struct cli_conf *conf)
         }
         json_int_t size = json_integer_value(json_object_get(res, "flattened_size"));
         printf("%s\n", json_string_value(json_object_get(res, "id")));
-        fprintf(stderr, "airlock: snapshot '%s' made in %.1f s (%lld MiB); boot it with Sandbox.create({ root: \"%s\" })\n",
+        fprintf(stderr,
+                "airlock: snapshot '%s' made in %.1f s (%lld MiB); boot it with Sandbox.create({ root: \"%s\" })\n",
                 argv[2], (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
                 (long long)(size >> 20), argv[2]);
         json_decref(res);
@@ -663,12 +684,15 @@ static int cmd_netlog(int argc, char **argv, const struct cli_conf *conf)
                 json_decref(body);
                 return 0;
         }
-        printf("%-23s %-32s %-15s %5s %-6s %9s %9s %6s %s\n", "TIME", "HOST", "ADDRESS", "PORT", "VERDICT",
-               "OUT", "IN", "MS", "REASON");
-        json_array_foreach(json_object_get(body, "records"), i, e) {
+        printf("%-23s %-32s %-15s %5s %-6s %9s %9s %6s %s\n", "TIME", "HOST", "ADDRESS", "PORT", "VERDICT", "OUT", "IN",
+               "MS", "REASON");
+        json_array_foreach (json_object_get(body, "records"), i, e) {
                 time_t t = (time_t)(json_integer_value(json_object_get(e, "ts")) / 1000);
                 char when[32];
-                strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+                struct tm tm;
+                /* a time past struct tm's years: gmtime() is NULL, not a date */
+                if (!gmtime_r(&t, &tm) || strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                        snprintf(when, sizeof(when), "-");
                 const char *name = json_string_value(json_object_get(e, "name"));
                 printf("%-23s %-32s %-15s %5lld %-7s %9lld %9lld %6lld %s%s\n", when, name && *name ? name : "-",
                        json_string_value(json_object_get(e, "addr")),
@@ -681,7 +705,8 @@ static int cmd_netlog(int argc, char **argv, const struct cli_conf *conf)
                        json_is_true(json_object_get(e, "tls_intercepted")) ? " (TLS intercepted)" : "");
         }
         if (json_integer_value(json_object_get(body, "dropped")))
-                printf("(%lld older records dropped)\n", (long long)json_integer_value(json_object_get(body, "dropped")));
+                printf("(%lld older records dropped)\n", (long long)json_integer_value(json_object_get(body, "droppe"
+                                                                                                             "d")));
         json_decref(body);
         return 0;
 }

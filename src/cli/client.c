@@ -26,11 +26,18 @@ int cli_conf_load(struct cli_conf *c, const char *state_dir)
         const char *tok = getenv("DENO_DEPLOY_TOKEN");
 
         snprintf(c->endpoint, sizeof(c->endpoint), "%s", ep ? ep : "http://127.0.0.1:8080");
+        int host_end = 0;
+        char *port_end = NULL;
+        long port = 0;
+        /* strtol, not %d: a port past INT_MAX is refused, not undefined */
         if (strncmp(c->endpoint, "http://", 7) != 0 ||
-            sscanf(c->endpoint + 7, "%255[^:/]:%d", c->host, &c->port) != 2) {
+            sscanf(c->endpoint + 7, "%255[^:/]:%n", c->host, &host_end) != 1 || host_end == 0 ||
+            (port = strtol(c->endpoint + 7 + host_end, &port_end, 10)) <= 0 || port > 65535 ||
+            (*port_end && *port_end != '/')) {
                 fprintf(stderr, "airlock: endpoint '%s' is not http://HOST:PORT\n", c->endpoint);
                 return -EINVAL;
         }
+        c->port = (int)port;
         if (tok) {
                 snprintf(c->token, sizeof(c->token), "%s", tok);
                 return 0;
@@ -88,7 +95,11 @@ static int read_head(int fd, char *buf, size_t cap, size_t *ret_len, char **ret_
                 if (end) {
                         *ret_body = end + 4;
                         *ret_len = len;
-                        return atoi(buf + 9); /* "HTTP/1.1 NNN" */
+                        /* "HTTP/1.1 NNN": a shorter head is no status line */
+                        if (end - buf < 12 || strncmp(buf, "HTTP/1.", 7) != 0)
+                                return -EPROTO;
+                        long status = strtol(buf + 9, NULL, 10);
+                        return status >= 100 && status <= 999 ? (int)status : -EPROTO;
                 }
         }
         return -E2BIG;
@@ -199,7 +210,9 @@ static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
 int cli_ws_open(struct cli_ws *ws, const struct cli_conf *c, const char *path, const char *config_b64)
 {
         static const struct wslay_event_callbacks cb = {
-                .recv_callback = on_recv, .send_callback = on_send, .genmask_callback = on_genmask,
+                .recv_callback = on_recv,
+                .send_callback = on_send,
+                .genmask_callback = on_genmask,
                 .on_msg_recv_callback = on_msg,
         };
         uint8_t key[16];
@@ -235,8 +248,8 @@ int cli_ws_open(struct cli_ws *ws, const struct cli_conf *c, const char *path, c
                 return -EPROTO;
         }
         const char *idh = strcasestr(head, "\r\nx-deno-sandbox-id:");
-        if (idh)
-                sscanf(idh + 20, " %63[^\r\n]", ws->sandbox_id);
+        if (idh && sscanf(idh + 20, " %63[^\r\n]", ws->sandbox_id) != 1)
+                ws->sandbox_id[0] = '\0';
         fcntl(ws->fd, F_SETFL, O_NONBLOCK);
         if (wslay_event_context_client_init(&ws->ctx, &cb, ws) != 0)
                 return -ENOMEM;
@@ -262,7 +275,9 @@ void cli_ws_close(struct cli_ws *ws)
 int cli_ws_send(struct cli_ws *ws, json_t *msg)
 {
         char *text = json_dumps(msg, JSON_COMPACT);
-        struct wslay_event_msg m = { .opcode = WSLAY_TEXT_FRAME, .msg = (uint8_t *)text, .msg_length = text ? strlen(text) : 0 };
+        struct wslay_event_msg m = { .opcode = WSLAY_TEXT_FRAME,
+                                     .msg = (uint8_t *)text,
+                                     .msg_length = text ? strlen(text) : 0 };
         int r = text ? wslay_event_queue_msg(ws->ctx, &m) : -1;
         free(text);
         json_decref(msg);
@@ -275,8 +290,9 @@ int cli_ws_send(struct cli_ws *ws, json_t *msg)
 int cli_ws_pump(struct cli_ws *ws, int extra_fd, int timeout_ms)
 {
         struct pollfd p[2] = {
-                { .fd = ws->fd, .events = (short)((wslay_event_want_read(ws->ctx) ? POLLIN : 0) |
-                                                  (wslay_event_want_write(ws->ctx) ? POLLOUT : 0)) },
+                { .fd = ws->fd,
+                  .events = (short)((wslay_event_want_read(ws->ctx) ? POLLIN : 0) |
+                                    (wslay_event_want_write(ws->ctx) ? POLLOUT : 0)) },
                 { .fd = extra_fd, .events = POLLIN },
         };
         int r = poll(p, extra_fd >= 0 ? 2 : 1, timeout_ms), ret = 0;
@@ -298,8 +314,8 @@ int cli_ws_pump(struct cli_ws *ws, int extra_fd, int timeout_ms)
 int64_t cli_ws_request(struct cli_ws *ws, const char *method, json_t *params)
 {
         int64_t id = ws->next_id++;
-        json_t *msg = json_pack("{s:s,s:I,s:s,s:o}", "jsonrpc", "2.0", "id", (json_int_t)id, "method", method,
-                                "params", params ? params : json_object());
+        json_t *msg = json_pack("{s:s,s:I,s:s,s:o}", "jsonrpc", "2.0", "id", (json_int_t)id, "method", method, "params",
+                                params ? params : json_object());
         return cli_ws_send(ws, msg) < 0 ? -1 : id;
 }
 

@@ -21,8 +21,7 @@ int cli_conf_load(struct cli_conf *c, const char *state_dir);
 
 /* One REST call. Returns the HTTP status (or -errno); *ret_body is the
  * parsed JSON body, if any. */
-int cli_http(const struct cli_conf *c, const char *method, const char *path, const char *body,
-             json_t **ret_body);
+int cli_http(const struct cli_conf *c, const char *method, const char *path, const char *body, json_t **ret_body);
 
 typedef void (*cli_note_fn)(void *user, const char *method, json_t *params);
 

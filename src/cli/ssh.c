@@ -42,9 +42,7 @@ static int run_ssh(const char **args, const char *kh)
 
         if (pid == 0) {
                 execvp("ssh", (char **)args);
-                fprintf(stderr,
-                        "airlock: ssh: cannot run ssh: %s (apt-get install openssh-client)\n",
-                        strerror(errno));
+                fprintf(stderr, "airlock: ssh: cannot run ssh: %s (apt-get install openssh-client)\n", strerror(errno));
                 _exit(127);
         }
         signal(SIGINT, SIG_IGN);
@@ -81,16 +79,12 @@ int cli_cmd_ssh(int argc, char **argv, const struct cli_conf *conf)
         int port = (int)json_integer_value(json_object_get(body, "port"));
         if (status != 200 || !host || !user || !key || port <= 0) {
                 const char *msg = json_string_value(json_object_get(body, "message"));
-                fprintf(stderr, "airlock: ssh: %s\n",
-                        msg          ? msg
-                        : status < 0 ? strerror(-status)
-                                     : "no SSH gateway");
+                fprintf(stderr, "airlock: ssh: %s\n", msg ? msg : status < 0 ? strerror(-status) : "no SSH gateway");
                 json_decref(body);
                 return 1;
         }
         if (write_known_hosts(host, port, key, kh, sizeof(kh)) < 0) {
-                fprintf(stderr, "airlock: ssh: cannot write a known_hosts file: %s\n",
-                        strerror(errno));
+                fprintf(stderr, "airlock: ssh: cannot write a known_hosts file: %s\n", strerror(errno));
                 json_decref(body);
                 return 1;
         }

@@ -13,8 +13,7 @@
 static int failed(const char *cmd, int status, json_t *body)
 {
         if (status < 0)
-                fprintf(stderr, "airlock: token %s: cannot reach the server: %s\n", cmd,
-                        strerror(-status));
+                fprintf(stderr, "airlock: token %s: cannot reach the server: %s\n", cmd, strerror(-status));
         else
                 fprintf(stderr, "airlock: token %s: %s (HTTP %d)\n", cmd,
                         json_string_value(json_object_get(body, "message")) ?: "failed", status);
@@ -37,9 +36,7 @@ static int token_create(int argc, char **argv, const struct cli_conf *conf)
                         name = NULL, i = argc;
         }
         if (!name || strlen(name) > TOKEN_NAME_MAX) {
-                fprintf(
-                    stderr,
-                    "airlock: token create NAME [--admin] (NAME: 1 to 64 of A-Z a-z 0-9 . _ -)\n");
+                fprintf(stderr, "airlock: token create NAME [--admin] (NAME: 1 to 64 of A-Z a-z 0-9 . _ -)\n");
                 return 2;
         }
         json_t *req = json_pack("{s:s,s:b}", "name", name, "admin", admin);
@@ -55,8 +52,7 @@ static int token_create(int argc, char **argv, const struct cli_conf *conf)
         fprintf(stderr,
                 "airlock: token '%s' (%s%s) created. Keep the secret above: it is shown only this "
                 "once.\n",
-                name, json_string_value(json_object_get(body, "id")) ?: "?",
-                admin ? ", admin" : "");
+                name, json_string_value(json_object_get(body, "id")) ?: "?", admin ? ", admin" : "");
         json_decref(body);
         return 0;
 }
@@ -79,7 +75,7 @@ static int token_ls(int argc, char **argv, const struct cli_conf *conf)
                 putchar('\n');
         } else {
                 printf("%-28s %-24s %-6s %s\n", "ID", "NAME", "ADMIN", "CREATED");
-                json_array_foreach(body, i, e) {
+                json_array_foreach (body, i, e) {
                         printf("%-28s %-24s %-6s %s\n", json_string_value(json_object_get(e, "id")),
                                json_string_value(json_object_get(e, "name")),
                                json_is_true(json_object_get(e, "admin")) ? "yes" : "no",
@@ -96,8 +92,7 @@ static int token_revoke(int argc, char **argv, const struct cli_conf *conf)
         json_t *body = NULL;
 
         if (argc != 2 || !argv[1][0] || strlen(argv[1]) > TOKEN_NAME_MAX || strchr(argv[1], '/') ||
-            strspn(argv[1], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
-                strlen(argv[1])) {
+            strspn(argv[1], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(argv[1])) {
                 fprintf(stderr, "airlock: token revoke NAME|ID\n");
                 return 2;
         }
@@ -121,8 +116,6 @@ int cli_cmd_token(int argc, char **argv, const struct cli_conf *conf)
                 return token_ls(argc, argv, conf);
         if (!strcmp(sub, "revoke"))
                 return token_revoke(argc, argv, conf);
-        fprintf(
-            stderr,
-            "airlock: token create NAME [--admin] | token ls [--json] | token revoke NAME|ID\n");
+        fprintf(stderr, "airlock: token create NAME [--admin] | token ls [--json] | token revoke NAME|ID\n");
         return 2;
 }

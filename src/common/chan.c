@@ -60,12 +60,12 @@ long al_chan_decode(const uint8_t *buf, size_t len, struct al_frame *ret)
 const char *al_msg_name(uint16_t type)
 {
         static const char *const names[AL_MSG_MAX_] = {
-                [AL_MSG_HELLO] = "hello",   [AL_MSG_SPAWN] = "spawn",     [AL_MSG_STDIN] = "stdin",
-                [AL_MSG_STDOUT] = "stdout", [AL_MSG_STDERR] = "stderr",   [AL_MSG_ACK] = "ack",
-                [AL_MSG_SIGNAL] = "signal", [AL_MSG_RESIZE] = "resize",   [AL_MSG_STARTED] = "started",
-                [AL_MSG_EXIT] = "exit",     [AL_MSG_ERROR] = "error",     [AL_MSG_SHUTDOWN] = "shutdown",
-                [AL_MSG_CALL_PART] = "call-part", [AL_MSG_CALL] = "call",
-                [AL_MSG_REPLY_PART] = "reply-part", [AL_MSG_REPLY] = "reply",
+                [AL_MSG_HELLO] = "hello",         [AL_MSG_SPAWN] = "spawn",   [AL_MSG_STDIN] = "stdin",
+                [AL_MSG_STDOUT] = "stdout",       [AL_MSG_STDERR] = "stderr", [AL_MSG_ACK] = "ack",
+                [AL_MSG_SIGNAL] = "signal",       [AL_MSG_RESIZE] = "resize", [AL_MSG_STARTED] = "started",
+                [AL_MSG_EXIT] = "exit",           [AL_MSG_ERROR] = "error",   [AL_MSG_SHUTDOWN] = "shutdown",
+                [AL_MSG_CALL_PART] = "call-part", [AL_MSG_CALL] = "call",     [AL_MSG_REPLY_PART] = "reply-part",
+                [AL_MSG_REPLY] = "reply",
         };
         return type < AL_MSG_MAX_ && names[type] ? names[type] : "unknown";
 }

@@ -32,20 +32,20 @@
 #define AL_CHAN_VERSION 1u
 
 enum al_msg {
-        AL_MSG_HELLO = 1,    /* init -> host: u32 version */
-        AL_MSG_SPAWN = 2,    /* host -> init: JSON spawn request */
-        AL_MSG_STDIN = 3,    /* host -> init: bytes; empty payload closes stdin */
-        AL_MSG_STDOUT = 4,   /* init -> host: bytes */
-        AL_MSG_STDERR = 5,   /* init -> host: bytes */
-        AL_MSG_ACK = 6,      /* either way: u32 bytes consumed of the window */
-        AL_MSG_SIGNAL = 7,   /* host -> init: u32 signal, sent to the process group */
-        AL_MSG_RESIZE = 8,   /* host -> init: u16 rows, u16 cols */
-        AL_MSG_STARTED = 9,  /* init -> host: u32 pid inside the sandbox */
-        AL_MSG_EXIT = 10,    /* init -> host: u32 kind (0 exit, 1 signal), u32 value */
-        AL_MSG_ERROR = 11,   /* init -> host: u32 errno, then a message (no NUL) */
-        AL_MSG_SHUTDOWN = 12, /* host -> init: end the sandbox */
-        AL_MSG_CALL_PART = 13, /* host -> init: first pieces of a call's JSON */
-        AL_MSG_CALL = 14,      /* host -> init: last piece: {"method":..,"params":..} */
+        AL_MSG_HELLO = 1,       /* init -> host: u32 version */
+        AL_MSG_SPAWN = 2,       /* host -> init: JSON spawn request */
+        AL_MSG_STDIN = 3,       /* host -> init: bytes; empty payload closes stdin */
+        AL_MSG_STDOUT = 4,      /* init -> host: bytes */
+        AL_MSG_STDERR = 5,      /* init -> host: bytes */
+        AL_MSG_ACK = 6,         /* either way: u32 bytes consumed of the window */
+        AL_MSG_SIGNAL = 7,      /* host -> init: u32 signal, sent to the process group */
+        AL_MSG_RESIZE = 8,      /* host -> init: u16 rows, u16 cols */
+        AL_MSG_STARTED = 9,     /* init -> host: u32 pid inside the sandbox */
+        AL_MSG_EXIT = 10,       /* init -> host: u32 kind (0 exit, 1 signal), u32 value */
+        AL_MSG_ERROR = 11,      /* init -> host: u32 errno, then a message (no NUL) */
+        AL_MSG_SHUTDOWN = 12,   /* host -> init: end the sandbox */
+        AL_MSG_CALL_PART = 13,  /* host -> init: first pieces of a call's JSON */
+        AL_MSG_CALL = 14,       /* host -> init: last piece: {"method":..,"params":..} */
         AL_MSG_REPLY_PART = 15, /* init -> host: first pieces of a reply */
         AL_MSG_REPLY = 16,      /* init -> host: last piece: {"ok":..} or {"error":..} */
         AL_MSG_MAX_,

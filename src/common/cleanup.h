@@ -26,18 +26,18 @@ static inline void al_freep(void *p)
 #define _cleanup_fd_ _cleanup_(al_closep)
 #define _cleanup_free_ _cleanup_(al_freep)
 
-#define TAKE_FD(fd)                                                                                \
-        ({                                                                                         \
-                int _t = (fd);                                                                     \
-                (fd) = -1;                                                                         \
-                _t;                                                                                \
+#define TAKE_FD(fd)                                                                                                    \
+        ({                                                                                                             \
+                int _t = (fd);                                                                                         \
+                (fd) = -1;                                                                                             \
+                _t;                                                                                                    \
         })
 
-#define TAKE_PTR(p)                                                                                \
-        ({                                                                                         \
-                __typeof__(p) _t = (p);                                                            \
-                (p) = NULL;                                                                        \
-                _t;                                                                                \
+#define TAKE_PTR(p)                                                                                                    \
+        ({                                                                                                             \
+                __typeof__(p) _t = (p);                                                                                \
+                (p) = NULL;                                                                                            \
+                _t;                                                                                                    \
         })
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

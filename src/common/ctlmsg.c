@@ -62,8 +62,7 @@ static size_t take_fds(struct msghdr *mh, int fds[AL_CTL_MAX_FDS])
         return n;
 }
 
-int al_ctl_recv(int fd, json_t **ret, int fds[AL_CTL_MAX_FDS], size_t *ret_nfds,
-                struct al_error *err)
+int al_ctl_recv(int fd, json_t **ret, int fds[AL_CTL_MAX_FDS], size_t *ret_nfds, struct al_error *err)
 {
         _cleanup_free_ char *buf = malloc(AL_CTL_MAX_MSG + 1);
         union {
@@ -71,8 +70,7 @@ int al_ctl_recv(int fd, json_t **ret, int fds[AL_CTL_MAX_FDS], size_t *ret_nfds,
                 struct cmsghdr align;
         } u;
         struct iovec iov = { buf, AL_CTL_MAX_MSG + 1 };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                             .msg_controllen = sizeof(u.buf) };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
         json_error_t jerr;
         ssize_t n;
 

@@ -15,5 +15,4 @@
 int al_ctl_send(int fd, json_t *msg, const int *fds, size_t nfds, struct al_error *err);
 /* Receive one message; descriptors that came with it land in fds (close-on-exec)
  * and their number in *ret_nfds. 0 with *ret = NULL is end-of-file. */
-int al_ctl_recv(int fd, json_t **ret, int fds[AL_CTL_MAX_FDS], size_t *ret_nfds,
-                struct al_error *err);
+int al_ctl_recv(int fd, json_t **ret, int fds[AL_CTL_MAX_FDS], size_t *ret_nfds, struct al_error *err);

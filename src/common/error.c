@@ -4,8 +4,8 @@
 
 #include "error.h"
 
-__attribute__((format(printf, 4, 0)))
-static int error_vset(struct al_error *err, int code, int with_errno, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static int error_vset(struct al_error *err, int code, int with_errno,
+                                                            const char *fmt, va_list ap)
 {
         if (code <= 0)
                 code = 5 /* EIO */;

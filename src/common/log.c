@@ -15,13 +15,13 @@
 static struct {
         bool json;
         enum al_log_level min;
-} lg = {.min = AL_LOG_INFO};
+} lg = { .min = AL_LOG_INFO };
 
 static const char *const level_names[] = {
-    [AL_LOG_DEBUG] = "debug",
-    [AL_LOG_INFO] = "info",
-    [AL_LOG_WARN] = "warn",
-    [AL_LOG_ERROR] = "error",
+        [AL_LOG_DEBUG] = "debug",
+        [AL_LOG_INFO] = "info",
+        [AL_LOG_WARN] = "warn",
+        [AL_LOG_ERROR] = "error",
 };
 
 void al_log_set_format(bool json)
@@ -165,8 +165,8 @@ static void sanitize_key(const char *k, char out[64])
 
         for (; k && k[i] && i < 63; i++) {
                 char ch = k[i];
-                bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                          (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-';
+                bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                          ch == '_' || ch == '.' || ch == '-';
                 out[i] = ok ? ch : '_';
         }
         if (i == 0)
@@ -181,8 +181,8 @@ static void now_iso(char out[32])
 
         clock_gettime(CLOCK_REALTIME, &ts);
         gmtime_r(&ts.tv_sec, &tm);
-        snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+        snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
 }
 
 static void emit_logfmt(struct line *l, const char *fixed[8], va_list ap)
@@ -237,15 +237,14 @@ static void emit_json(struct line *l, const char *fixed[8], va_list ap)
 
 void al_log(enum al_log_level lvl, const char *component, const char *msg, ...)
 {
-        struct line l = {.len = 0};
+        struct line l = { .len = 0 };
         char ts[32];
         va_list ap;
 
         if (lvl < lg.min || lvl > AL_LOG_ERROR)
                 return;
         now_iso(ts);
-        const char *fixed[8] = {"time",      ts,        "level", level_names[lvl],
-                                "component", component, "msg",   msg};
+        const char *fixed[8] = { "time", ts, "level", level_names[lvl], "component", component, "msg", msg };
         va_start(ap, msg);
         if (lg.json)
                 emit_json(&l, fixed, ap);

@@ -8,23 +8,20 @@
 
 /* The methods counted by name: the SDK's, as airlockd serves them. */
 static const char *const rpc_methods[] = {
-    "spawn",        "processWait",   "processKill",  "abort",         "fetch",
-    "readFile",     "readTextFile",  "writeFile",    "writeTextFile", "readDir",
-    "remove",       "mkdir",         "rename",       "stat",          "lstat",
-    "chmod",        "chown",         "copyFile",     "link",          "symlink",
-    "readLink",     "realPath",      "truncate",     "umask",         "utime",
-    "makeTempDir",  "makeTempFile",  "envGet",       "envSet",        "envToObject",
-    "envDelete",    "open",          "create",       "fileClose",     "fileRead",
-    "fileWrite",    "fileSeek",      "fileStat",     "fileSync",      "fileSyncData",
-    "fileTruncate", "fileUtime",     "fileLock",     "fileUnlock",    "walk",
-    "expandGlob",   "spawnDeno",     "denoHttpWait", "spawnDenoRepl", "denoReplEval",
-    "denoReplCall", "denoReplClose",
+        "spawn",        "processWait",   "processKill",   "abort",      "fetch",        "readFile",     "readTextFile",
+        "writeFile",    "writeTextFile", "readDir",       "remove",     "mkdir",        "rename",       "stat",
+        "lstat",        "chmod",         "chown",         "copyFile",   "link",         "symlink",      "readLink",
+        "realPath",     "truncate",      "umask",         "utime",      "makeTempDir",  "makeTempFile", "envGet",
+        "envSet",       "envToObject",   "envDelete",     "open",       "create",       "fileClose",    "fileRead",
+        "fileWrite",    "fileSeek",      "fileStat",      "fileSync",   "fileSyncData", "fileTruncate", "fileUtime",
+        "fileLock",     "fileUnlock",    "walk",          "expandGlob", "spawnDeno",    "denoHttpWait", "spawnDenoRepl",
+        "denoReplEval", "denoReplCall",  "denoReplClose",
 };
 #define N_METHODS (sizeof(rpc_methods) / sizeof(rpc_methods[0]))
 #define METHOD_OTHER N_METHODS
 
 /* seconds: 5 ms to 10 s */
-static const double create_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+static const double create_buckets[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
 #define N_BUCKETS (sizeof(create_buckets) / sizeof(create_buckets[0]))
 
 /* Requests in flight, by the address of their id object: a small open table.
@@ -57,6 +54,7 @@ __attribute__((constructor)) static void record_start(void)
         struct timespec ts;
 
         clock_gettime(CLOCK_REALTIME, &ts);
+        // NOLINTNEXTLINE(bugprone-integer-division): milliseconds, on purpose
         m.start_time = (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1000.0;
 }
 
@@ -124,7 +122,7 @@ void api_metrics_rpc_begin(const json_t *id, const char *method)
                         break;
                 }
         }
-        m.pending[slot] = (struct pending){id, method_index(method)};
+        m.pending[slot] = (struct pending){ id, method_index(method) };
 }
 
 void api_metrics_rpc_done(const json_t *id, const json_t *result)
@@ -199,18 +197,16 @@ static void labelled(FILE *f, const char *name, const char *labels, uint64_t v)
 
 static void render_rpc(FILE *f)
 {
-        static const char *const outcome[] = {"error", "ok"};
+        static const char *const outcome[] = { "error", "ok" };
         char esc[128];
 
         head(f, "airlock_rpc_requests_total", "counter",
              "JSON-RPC requests answered, by method (\"other\" for any not listed) and outcome.");
         for (unsigned i = 0; i <= N_METHODS; i++) {
-                api_metrics_escape(i < N_METHODS ? rpc_methods[i] : "other", false, esc,
-                                   sizeof(esc));
+                api_metrics_escape(i < N_METHODS ? rpc_methods[i] : "other", false, esc, sizeof(esc));
                 for (int ok = 1; ok >= 0; ok--)
-                        fprintf(f,
-                                "airlock_rpc_requests_total{method=\"%s\",outcome=\"%s\"} %llu\n",
-                                esc, outcome[ok], (unsigned long long)m.rpc[i][ok]);
+                        fprintf(f, "airlock_rpc_requests_total{method=\"%s\",outcome=\"%s\"} %llu\n", esc, outcome[ok],
+                                (unsigned long long)m.rpc[i][ok]);
         }
 }
 
@@ -225,25 +221,21 @@ static void render_create(FILE *f)
              "Time from a create request to its sandbox being ready, successful creates only.");
         for (size_t i = 0; i < N_BUCKETS; i++) {
                 cum += m.create_bucket[i];
-                fprintf(f, "airlock_sandbox_create_seconds_bucket{le=\"%g\"} %llu\n",
-                        create_buckets[i], (unsigned long long)cum);
+                fprintf(f, "airlock_sandbox_create_seconds_bucket{le=\"%g\"} %llu\n", create_buckets[i],
+                        (unsigned long long)cum);
         }
-        fprintf(f, "airlock_sandbox_create_seconds_bucket{le=\"+Inf\"} %llu\n",
-                (unsigned long long)m.create_count);
+        fprintf(f, "airlock_sandbox_create_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)m.create_count);
         fprintf(f, "airlock_sandbox_create_seconds_sum %.9g\n", m.create_sum);
-        fprintf(f, "airlock_sandbox_create_seconds_count %llu\n",
-                (unsigned long long)m.create_count);
+        fprintf(f, "airlock_sandbox_create_seconds_count %llu\n", (unsigned long long)m.create_count);
 }
 
 static void render_rest(FILE *f)
 {
         head(f, "airlock_sandboxes_live", "gauge", "Sandboxes alive now.");
         fprintf(f, "airlock_sandboxes_live %u\n", m.live);
-        head(f, "airlock_sandboxes_adopted", "gauge",
-             "Sandboxes adopted from an earlier airlockd at start-up.");
+        head(f, "airlock_sandboxes_adopted", "gauge", "Sandboxes adopted from an earlier airlockd at start-up.");
         fprintf(f, "airlock_sandboxes_adopted %u\n", m.adopted);
-        head(f, "airlock_oom_kills_total", "counter",
-             "Sandbox processes killed by their memory limit.");
+        head(f, "airlock_oom_kills_total", "counter", "Sandbox processes killed by their memory limit.");
         fprintf(f, "airlock_oom_kills_total %llu\n", (unsigned long long)m.oom_kills);
         head(f, "airlock_egress_bytes_total", "counter",
              "Bytes through the egress proxy, by direction (out: from sandboxes).");
@@ -251,10 +243,8 @@ static void render_rest(FILE *f)
         labelled(f, "airlock_egress_bytes_total", "direction=\"in\"", m.egress_bytes[1]);
         head(f, "airlock_egress_connections_refused_total", "counter",
              "Egress connections the sandbox's network policy refused.");
-        fprintf(f, "airlock_egress_connections_refused_total %llu\n",
-                (unsigned long long)m.egress_refused);
-        head(f, "airlock_process_start_time_seconds", "gauge",
-             "Start time of airlockd since the Unix epoch.");
+        fprintf(f, "airlock_egress_connections_refused_total %llu\n", (unsigned long long)m.egress_refused);
+        head(f, "airlock_process_start_time_seconds", "gauge", "Start time of airlockd since the Unix epoch.");
         fprintf(f, "airlock_process_start_time_seconds %.3f\n", m.start_time);
 }
 

@@ -12,9 +12,8 @@ struct size_suffix {
 };
 
 static const struct size_suffix suffixes[] = {
-        { "", 0 },     { "b", 0 },    { "k", 10 },   { "kb", 10 },  { "kib", 10 },
-        { "m", 20 },   { "mb", 20 },  { "mib", 20 }, { "g", 30 },   { "gb", 30 },
-        { "gib", 30 }, { "t", 40 },   { "tb", 40 },  { "tib", 40 },
+        { "", 0 },     { "b", 0 },  { "k", 10 },  { "kb", 10 },  { "kib", 10 }, { "m", 20 },  { "mb", 20 },
+        { "mib", 20 }, { "g", 30 }, { "gb", 30 }, { "gib", 30 }, { "t", 40 },   { "tb", 40 }, { "tib", 40 },
 };
 
 static int parse_digits(const char **p, uint64_t *ret)

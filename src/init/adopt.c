@@ -70,8 +70,7 @@ void init_chan_arrived(struct init_state *st)
         } u;
         char byte;
         struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                              .msg_controllen = sizeof(u.buf) };
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
         struct cmsghdr *c;
         uint8_t hello[4];
         int fd = -1;
@@ -131,8 +130,8 @@ static json_t *no_process(json_int_t pid)
         char msg[96];
 
         snprintf(msg, sizeof(msg), "no process with pid %lld", (long long)pid);
-        return json_pack("{s:{s:s,s:s,s:s,s:n}}", "error", "constructorName", "NotFound", "message", msg,
-                         "code", "ESRCH", "stack");
+        return json_pack("{s:{s:s,s:s,s:s,s:n}}", "error", "constructorName", "NotFound", "message", msg, "code",
+                         "ESRCH", "stack");
 }
 
 /* procStatus {pid} -> {"ok": {"running": true}} or
@@ -150,10 +149,9 @@ json_t *init_proc_status(struct init_state *st, json_t *params)
                 if (st->exited[i].pid != pid)
                         continue;
                 if (WIFSIGNALED(status))
-                        return json_pack("{s:{s:b,s:i,s:i}}", "ok", "running", 0, "code",
-                                         128 + WTERMSIG(status), "signal", WTERMSIG(status));
-                return json_pack("{s:{s:b,s:i,s:i}}", "ok", "running", 0, "code", WEXITSTATUS(status),
-                                 "signal", 0);
+                        return json_pack("{s:{s:b,s:i,s:i}}", "ok", "running", 0, "code", 128 + WTERMSIG(status),
+                                         "signal", WTERMSIG(status));
+                return json_pack("{s:{s:b,s:i,s:i}}", "ok", "running", 0, "code", WEXITSTATUS(status), "signal", 0);
         }
         return no_process(pid);
 }

@@ -62,8 +62,9 @@ int init_ctl_open(struct init_state *st, uint32_t id, int child[2], struct init_
                 return -e;
         }
         fcntl(req[1], F_SETFL, O_NONBLOCK);
-        *q = (struct init_proc){ .used = true, .id = id, .in_fd = req[1], .out_fd = rep[0], .err_fd = -1,
-                                 .credit = AL_CHAN_WINDOW };
+        *q = (struct init_proc){
+                .used = true, .id = id, .in_fd = req[1], .out_fd = rep[0], .err_fd = -1, .credit = AL_CHAN_WINDOW
+        };
         al_buf_init(&q->in_q, AL_CHAN_WINDOW + AL_CHAN_DATA_CHUNK);
         child[0] = req[0];
         child[1] = rep[1];

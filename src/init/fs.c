@@ -60,12 +60,12 @@ static int get_path(json_t *params, const char *key, char *buf, size_t len)
         return 0;
 }
 
-#define PATH_PARAM(var, key, op)                                                                   \
-        char var[AL_MAX_PATH + 256];                                                               \
-        do {                                                                                       \
-                int _r = get_path(params, key, var, sizeof(var));                                  \
-                if (_r < 0)                                                                        \
-                        return fail(f, -_r, op, json_string_value(json_object_get(params, key)));  \
+#define PATH_PARAM(var, key, op)                                                                                       \
+        char var[AL_MAX_PATH + 256];                                                                                   \
+        do {                                                                                                           \
+                int _r = get_path(params, key, var, sizeof(var));                                                      \
+                if (_r < 0)                                                                                            \
+                        return fail(f, -_r, op, json_string_value(json_object_get(params, key)));                      \
         } while (0)
 
 static bool opt_bool(json_t *obj, const char *key, bool def)
@@ -93,16 +93,15 @@ static json_t *file_info(const struct statx *sx)
         const struct statx_timestamp *birth = (sx->stx_mask & STATX_BTIME) ? &sx->stx_btime : &sx->stx_ctime;
 
         return json_pack("{s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o}",
-                         "isFile", S_ISREG(m), "isDirectory", S_ISDIR(m), "isSymlink", S_ISLNK(m),
-                         "isBlockDevice", S_ISBLK(m), "isCharDevice", S_ISCHR(m), "isFifo", S_ISFIFO(m),
-                         "isSocket", S_ISSOCK(m), "size", (json_int_t)sx->stx_size, "mode", (json_int_t)m,
-                         "dev", (json_int_t)((sx->stx_dev_major << 8) | sx->stx_dev_minor),
-                         "ino", (json_int_t)sx->stx_ino, "nlink", (json_int_t)sx->stx_nlink,
-                         "uid", (json_int_t)sx->stx_uid, "gid", (json_int_t)sx->stx_gid,
-                         "rdev", (json_int_t)((sx->stx_rdev_major << 8) | sx->stx_rdev_minor),
-                         "blksize", (json_int_t)sx->stx_blksize, "blocks", (json_int_t)sx->stx_blocks,
-                         "mtime", iso_time(&sx->stx_mtime), "atime", iso_time(&sx->stx_atime),
-                         "birthtime", iso_time(birth), "ctime", iso_time(&sx->stx_ctime));
+                         "isFile", S_ISREG(m), "isDirectory", S_ISDIR(m), "isSymlink", S_ISLNK(m), "isBlockDevice",
+                         S_ISBLK(m), "isCharDevice", S_ISCHR(m), "isFifo", S_ISFIFO(m), "isSocket", S_ISSOCK(m), "size",
+                         (json_int_t)sx->stx_size, "mode", (json_int_t)m, "dev",
+                         (json_int_t)((sx->stx_dev_major << 8) | sx->stx_dev_minor), "ino", (json_int_t)sx->stx_ino,
+                         "nlink", (json_int_t)sx->stx_nlink, "uid", (json_int_t)sx->stx_uid, "gid",
+                         (json_int_t)sx->stx_gid, "rdev", (json_int_t)((sx->stx_rdev_major << 8) | sx->stx_rdev_minor),
+                         "blksize", (json_int_t)sx->stx_blksize, "blocks", (json_int_t)sx->stx_blocks, "mtime",
+                         iso_time(&sx->stx_mtime), "atime", iso_time(&sx->stx_atime), "birthtime", iso_time(birth),
+                         "ctime", iso_time(&sx->stx_ctime));
 }
 
 static json_t *do_stat(json_t *params, struct fs_fail *f, int flags, const char *op)
@@ -188,7 +187,6 @@ static json_t *m_read_file(struct init_state *st, json_t *params, struct fs_fail
         return b64 ? json_stringn(b64, b64len) : fail(f, ENOMEM, "readfile", path);
 }
 
-
 static json_t *m_read_text_file(struct init_state *st, json_t *params, struct fs_fail *f)
 {
         _cleanup_free_ uint8_t *data = NULL;
@@ -240,8 +238,8 @@ static json_t *write_common(json_t *params, struct fs_fail *f, bool text)
                 bytes = (const uint8_t *)json_string_value(content);
                 len = json_string_length(content);
         } else {
-                int r = al_b64_decode(json_string_value(content), json_string_length(content),
-                                      AL_MAX_CALL, &data, &len);
+                int r = al_b64_decode(json_string_value(content), json_string_length(content), AL_MAX_CALL, &data,
+                                      &len);
                 if (r < 0)
                         return fail(f, -r, "write", path);
                 bytes = data;
@@ -294,11 +292,13 @@ static json_t *m_read_dir(struct init_state *st, json_t *params, struct fs_fail 
                 if (t == DT_UNKNOWN) {
                         struct stat sb;
                         if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
-                                t = S_ISDIR(sb.st_mode) ? DT_DIR : S_ISLNK(sb.st_mode) ? DT_LNK : S_ISREG(sb.st_mode) ? DT_REG : DT_UNKNOWN;
+                                t = S_ISDIR(sb.st_mode)   ? DT_DIR
+                                    : S_ISLNK(sb.st_mode) ? DT_LNK
+                                    : S_ISREG(sb.st_mode) ? DT_REG
+                                                          : DT_UNKNOWN;
                 }
-                json_array_append_new(arr, json_pack("{s:s,s:b,s:b,s:b}", "name", e->d_name, "isFile",
-                                                     t == DT_REG, "isDirectory", t == DT_DIR,
-                                                     "isSymlink", t == DT_LNK));
+                json_array_append_new(arr, json_pack("{s:s,s:b,s:b,s:b}", "name", e->d_name, "isFile", t == DT_REG,
+                                                     "isDirectory", t == DT_DIR, "isSymlink", t == DT_LNK));
                 n++;
         }
         closedir(d);
@@ -475,7 +475,6 @@ static json_t *m_umask(struct init_state *st, json_t *params, struct fs_fail *f)
         return json_integer(old);
 }
 
-
 static json_t *m_utime(struct init_state *st, json_t *params, struct fs_fail *f)
 {
         struct timespec ts[2];
@@ -506,7 +505,8 @@ static json_t *make_temp(json_t *params, struct fs_fail *f, bool dir)
                         for (int i = 0; i < 100; i++) {
                                 char *x = strstr(tmpl + strlen(tmpl) - strlen(suf) - 6, "XXXXXX");
                                 for (int k = 0; k < 6; k++)
-                                        x[k] = "abcdefghijklmnopqrstuvwxyz0123456789"[rand() % 36]; // NOLINT(cert-msc30-c,cert-msc50-cpp): mkdir() refuses a taken name, a guess gains nothing
+                                        // NOLINTNEXTLINE(cert-msc30-c,cert-msc50-cpp): mkdir() refuses a taken name; a guess gains nothing
+                                        x[k] = "abcdefghijklmnopqrstuvwxyz0123456789"[rand() % 36];
                                 if (mkdir(tmpl, 0700) == 0)
                                         return json_string(tmpl);
                                 if (errno != EEXIST)
@@ -687,7 +687,8 @@ static json_t *m_file_write(struct init_state *st, json_t *params, struct fs_fai
         size_t len;
         if (fd < 0)
                 return NULL;
-        if (!json_is_string(d) || al_b64_decode(json_string_value(d), json_string_length(d), AL_MAX_CALL, &buf, &len) < 0)
+        if (!json_is_string(d) ||
+            al_b64_decode(json_string_value(d), json_string_length(d), AL_MAX_CALL, &buf, &len) < 0)
                 return fail(f, EINVAL, "write", NULL);
         ssize_t n;
         do
@@ -804,27 +805,47 @@ static const struct {
         fs_fn fn;
         bool as_user; /* with the app user's file system identity */
 } methods[] = {
-        { "readFile", m_read_file, true },         { "readTextFile", m_read_text_file, true },
-        { "writeFile", m_write_file, true },       { "writeTextFile", m_write_text_file, true },
-        { "readDir", m_read_dir, true },           { "remove", m_remove, true },
-        { "mkdir", m_mkdir, true },                { "rename", m_rename, true },
-        { "stat", m_stat, true },                  { "lstat", m_lstat, true },
-        { "chmod", m_chmod, true },                { "chown", m_chown, false },
-        { "copyFile", m_copy_file, true },         { "link", m_link, true },
-        { "symlink", m_symlink, true },            { "readLink", m_read_link, true },
-        { "realPath", m_real_path, true },         { "truncate", m_truncate, true },
-        { "umask", m_umask, false },               { "utime", m_utime, true },
-        { "makeTempDir", m_make_temp_dir, true },  { "makeTempFile", m_make_temp_file, true },
-        { "envGet", m_env_get, false },            { "envSet", m_env_set, false },
-        { "envToObject", m_env_to_object, false }, { "envDelete", m_env_delete, false },
-        { "open", m_open, true },                  { "create", m_create, true },
-        { "fileClose", m_file_close, false },      { "fileRead", m_file_read, false },
-        { "fileWrite", m_file_write, false },      { "fileSeek", m_file_seek, false },
-        { "fileStat", m_file_stat, false },        { "fileSync", m_file_sync, false },
-        { "fileSyncData", m_file_sync_data, false }, { "fileTruncate", m_file_truncate, false },
-        { "fileUtime", m_file_utime, false },      { "fileLock", m_file_lock, false },
+        { "readFile", m_read_file, true },
+        { "readTextFile", m_read_text_file, true },
+        { "writeFile", m_write_file, true },
+        { "writeTextFile", m_write_text_file, true },
+        { "readDir", m_read_dir, true },
+        { "remove", m_remove, true },
+        { "mkdir", m_mkdir, true },
+        { "rename", m_rename, true },
+        { "stat", m_stat, true },
+        { "lstat", m_lstat, true },
+        { "chmod", m_chmod, true },
+        { "chown", m_chown, false },
+        { "copyFile", m_copy_file, true },
+        { "link", m_link, true },
+        { "symlink", m_symlink, true },
+        { "readLink", m_read_link, true },
+        { "realPath", m_real_path, true },
+        { "truncate", m_truncate, true },
+        { "umask", m_umask, false },
+        { "utime", m_utime, true },
+        { "makeTempDir", m_make_temp_dir, true },
+        { "makeTempFile", m_make_temp_file, true },
+        { "envGet", m_env_get, false },
+        { "envSet", m_env_set, false },
+        { "envToObject", m_env_to_object, false },
+        { "envDelete", m_env_delete, false },
+        { "open", m_open, true },
+        { "create", m_create, true },
+        { "fileClose", m_file_close, false },
+        { "fileRead", m_file_read, false },
+        { "fileWrite", m_file_write, false },
+        { "fileSeek", m_file_seek, false },
+        { "fileStat", m_file_stat, false },
+        { "fileSync", m_file_sync, false },
+        { "fileSyncData", m_file_sync_data, false },
+        { "fileTruncate", m_file_truncate, false },
+        { "fileUtime", m_file_utime, false },
+        { "fileLock", m_file_lock, false },
         { "fileUnlock", m_file_unlock, false },
-        { "walk", m_walk, true },                  { "expandGlob", m_expand_glob, true },
+        { "walk", m_walk, true },
+        { "expandGlob", m_expand_glob, true },
 };
 
 static json_t *error_object(const struct fs_fail *f)
@@ -834,8 +855,8 @@ static json_t *error_object(const struct fs_fail *f)
 
         snprintf(msg, sizeof(msg), "%s (os error %d): %s '%s'", strerror(f->code), f->code, f->op ? f->op : "",
                  f->path);
-        return json_pack("{s:s,s:s,s:s?,s:n}", "constructorName", al_errno_class(f->code), "message", msg,
-                         "code", sym, "stack");
+        return json_pack("{s:s,s:s,s:s?,s:n}", "constructorName", al_errno_class(f->code), "message", msg, "code", sym,
+                         "stack");
 }
 
 json_t *init_fs_call(struct init_state *st, const char *method, json_t *params)

@@ -28,18 +28,18 @@ struct init_user {
 
 struct init_proc {
         bool used;
-        uint32_t id;     /* airlockd's id */
-        pid_t pid;       /* also the process group id */
-        bool main;       /* its end ends the sandbox */
+        uint32_t id; /* airlockd's id */
+        pid_t pid;   /* also the process group id */
+        bool main;   /* its end ends the sandbox */
         bool tty;
-        int in_fd;       /* stdin pipe or pty master; -1 when closed */
-        int out_fd;      /* stdout pipe or pty master */
-        int err_fd;      /* stderr pipe; -1 with a pty */
-        struct al_buf in_q;  /* stdin bytes waiting for the pipe */
-        bool in_eof;         /* close stdin once in_q drains */
-        uint32_t credit;     /* output bytes we may still send */
+        int in_fd;          /* stdin pipe or pty master; -1 when closed */
+        int out_fd;         /* stdout pipe or pty master */
+        int err_fd;         /* stderr pipe; -1 with a pty */
+        struct al_buf in_q; /* stdin bytes waiting for the pipe */
+        bool in_eof;        /* close stdin once in_q drains */
+        uint32_t credit;    /* output bytes we may still send */
         bool reaped;
-        bool detached;       /* its airlockd is gone: output is read and dropped */
+        bool detached; /* its airlockd is gone: output is read and dropped */
         int status;
         int64_t last_io_ms; /* last output read, or the reap */
 };
@@ -47,19 +47,19 @@ struct init_proc {
 struct init_state {
         int chan;
         bool chan_dead;
-        struct al_buf out;  /* frames toward airlockd */
-        struct al_buf in;   /* bytes from airlockd */
+        struct al_buf out; /* frames toward airlockd */
+        struct al_buf in;  /* bytes from airlockd */
         struct init_proc procs[AL_MAX_PROCS];
         bool shutting_down;
-        bool strict;        /* started without privileges: cannot switch users */
-        json_t *env;        /* sandbox-wide variables (envSet), applied to every spawn */
+        bool strict; /* started without privileges: cannot switch users */
+        json_t *env; /* sandbox-wide variables (envSet), applied to every spawn */
         size_t env_bytes;
-        uid_t app_uid;      /* file operations run as this user */
+        uid_t app_uid; /* file operations run as this user */
         gid_t app_gid;
         int handles[AL_MAX_HANDLES]; /* open files of the file handle methods, -1 = free */
-        struct al_buf call; /* a call being joined from parts */
+        struct al_buf call;          /* a call being joined from parts */
         uint32_t call_id;
-        bool can_outlive;   /* has the rendezvous: survives airlockd (adopt.c) */
+        bool can_outlive; /* has the rendezvous: survives airlockd (adopt.c) */
         struct {
                 pid_t pid;
                 int status;

@@ -361,8 +361,7 @@ static void settle(struct init_state *st)
         }
 }
 
-static int build_poll(struct init_state *st, struct pollfd *pfd, struct init_proc **owner,
-                      int sfd)
+static int build_poll(struct init_state *st, struct pollfd *pfd, struct init_proc **owner, int sfd)
 {
         bool room = al_buf_size(&st->out) < AL_CHAN_MAX_QUEUE;
         int n = 0;
@@ -394,8 +393,7 @@ static int build_poll(struct init_state *st, struct pollfd *pfd, struct init_pro
         return n;
 }
 
-static void handle_ready(struct init_state *st, struct pollfd *pfd, struct init_proc **owner,
-                         int n)
+static void handle_ready(struct init_state *st, struct pollfd *pfd, struct init_proc **owner, int n)
 {
         for (int i = 3; i < n; i++) {
                 struct init_proc *p = owner[i];
@@ -476,8 +474,7 @@ static void loop(struct init_state *st, int sfd)
                         else
                                 st->chan_dead = true;
                 }
-                if (st->shutting_down && !any_proc(st) &&
-                    (st->chan_dead || al_buf_size(&st->out) == 0))
+                if (st->shutting_down && !any_proc(st) && (st->chan_dead || al_buf_size(&st->out) == 0))
                         return;
                 int n = build_poll(st, pfd, owner, sfd);
                 int r = poll(pfd, (nfds_t)n, poll_timeout(st));
@@ -504,8 +501,7 @@ int main(void)
         /* It kills every process it can see when the sandbox ends: outside a
          * pid namespace of its own that would be the host's. */
         if (getpid() != 1) {
-                fputs("airlock-init: runs only as PID 1 of a sandbox (start it with airlockd)\n",
-                      stderr);
+                fputs("airlock-init: runs only as PID 1 of a sandbox (start it with airlockd)\n", stderr);
                 return 2;
         }
         /* Nothing in the sandbox may ptrace or read the memory of PID 1. */

@@ -49,7 +49,7 @@ json_t *init_utf8_lossy(const uint8_t *s, size_t len)
                         i++;
                 }
         }
-        return json_stringn_nocheck(out, o);
+        return json_stringn_nocheck(out, o); // NOLINT(clang-analyzer-unix.Malloc): _cleanup_free_ frees out
 }
 
 int init_parse_iso(const char *s, struct timespec *ts)
@@ -95,10 +95,18 @@ int init_js_regex(json_t *re, regex_t *out)
                 const char *rep = NULL;
                 if (p[0] == '\\' && p[1]) {
                         switch (p[1]) {
-                        case 'd': rep = "[0-9]"; break;
-                        case 'w': rep = "[A-Za-z0-9_]"; break;
-                        case 's': rep = "[[:space:]]"; break;
-                        case '/': rep = "/"; break;
+                        case 'd':
+                                rep = "[0-9]";
+                                break;
+                        case 'w':
+                                rep = "[A-Za-z0-9_]";
+                                break;
+                        case 's':
+                                rep = "[[:space:]]";
+                                break;
+                        case '/':
+                                rep = "/";
+                                break;
                         }
                 }
                 if (rep) {
@@ -108,7 +116,7 @@ int init_js_regex(json_t *re, regex_t *out)
                         continue;
                 }
                 if (p[0] == '\\' && p[1] >= '0' && p[1] <= '9')
-                        return -EINVAL; /* backreferences make matching exponential */
+                        return -EINVAL;     /* backreferences make matching exponential */
                 if (p[0] == '\\' && p[1]) { /* an escaped character is a literal */
                         buf[o++] = *p++;
                         buf[o++] = *p;
@@ -143,5 +151,6 @@ int init_js_regex(json_t *re, regex_t *out)
                 buf[o++] = *p;
         }
         buf[o] = '\0';
-        return regcomp(out, buf, REG_EXTENDED | REG_NOSUB | (flags && strchr(flags, 'i') ? REG_ICASE : 0)) ? -EINVAL : 0;
+        return regcomp(out, buf, REG_EXTENDED | REG_NOSUB | (flags && strchr(flags, 'i') ? REG_ICASE : 0)) ? -EINVAL
+                                                                                                           : 0;
 }

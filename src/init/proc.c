@@ -200,15 +200,15 @@ static int env_merge(struct init_state *st, json_t *root, char ***envp)
                 *eq = '=';
         }
         if (json_is_object(obj) && json_object_size(obj) <= AL_MAX_ENV)
-                json_object_foreach(obj, k, v) if (json_is_string(v) && *k && !strchr(k, '='))
-                        json_object_set(merged, k, v);
+                json_object_foreach (obj, k, v)
+                        if (json_is_string(v) && *k && !strchr(k, '='))
+                                json_object_set(merged, k, v);
         if (json_object_size(merged) > AL_MAX_ENV) {
                 json_decref(merged);
                 return -E2BIG;
         }
         out = calloc(1, sizeof(*out));
-        json_object_foreach(merged, k, v)
-        {
+        json_object_foreach (merged, k, v) {
                 char *s = NULL;
                 if (!out || asprintf(&s, "%s=%s", k, json_string_value(v)) < 0 || strv_push(&out, &n, s) < 0) {
                         r = -ENOMEM;
@@ -221,8 +221,8 @@ static int env_merge(struct init_state *st, json_t *root, char ***envp)
         return r;
 }
 
-static int parse_request(struct init_state *st, const uint8_t *json, size_t len,
-                         struct spawn_req *rq, json_t **ret_root, char *why, size_t whylen)
+static int parse_request(struct init_state *st, const uint8_t *json, size_t len, struct spawn_req *rq,
+                         json_t **ret_root, char *why, size_t whylen)
 {
         json_error_t jerr;
         json_t *root = json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -261,8 +261,7 @@ static int parse_request(struct init_state *st, const uint8_t *json, size_t len,
                 return r;
         }
         if (st->strict && rq->user.uid != getuid()) {
-                snprintf(why, whylen, "the strict profile runs every command as uid %u",
-                         (unsigned)getuid());
+                snprintf(why, whylen, "the strict profile runs every command as uid %u", (unsigned)getuid());
                 return -EPERM;
         }
         rq->cwd = json_string_value(json_object_get(root, "cwd"));
@@ -381,8 +380,7 @@ static void close_child_ends(int fds[3])
                         close(fds[i]);
 }
 
-static int start(struct init_state *st, struct init_proc *p, const struct spawn_req *rq,
-                 char *why, size_t whylen)
+static int start(struct init_state *st, struct init_proc *p, const struct spawn_req *rq, char *why, size_t whylen)
 {
         int fds[3] = { -1, -1, -1 }, ep[2], e = 0, ctl[2] = { -1, -1 };
         struct init_proc *q = NULL;
@@ -454,21 +452,26 @@ int init_proc_spawn(struct init_state *st, uint32_t id, const uint8_t *json, siz
         }
         r = parse_request(st, json, len, &rq, &root, why, sizeof(why));
         if (r >= 0) {
-                *p = (struct init_proc){ .used = true, .id = id, .main = rq.main, .tty = rq.tty,
-                                         .in_fd = -1, .out_fd = -1, .err_fd = -1,
+                *p = (struct init_proc){ .used = true,
+                                         .id = id,
+                                         .main = rq.main,
+                                         .tty = rq.tty,
+                                         .in_fd = -1,
+                                         .out_fd = -1,
+                                         .err_fd = -1,
                                          .credit = AL_CHAN_WINDOW };
                 al_buf_init(&p->in_q, AL_CHAN_WINDOW + AL_CHAN_DATA_CHUNK);
                 r = start(st, p, &rq, why, sizeof(why));
         }
         if (r < 0) {
                 init_send_error(st, id, -r, "%s", why[0] ? why : strerror(-r));
-                if (p->used && p->pid > 0) {
-                        /* exec failed: the child is exiting; it is reaped as usual
-                         * and its exit (127) reported, so keep the slot */
-                        return r;
-                }
-                init_proc_release(p);
-                if (rq.main) { /* nothing to wait for: the sandbox ends now */
+                /* exec failed after the fork: the child is exiting; it is reaped
+                 * as usual and its exit (127) reported, so the slot stays (and
+                 * the request is freed below, as on every path) */
+                bool forked = p->used && p->pid > 0;
+                if (!forked)
+                        init_proc_release(p);
+                if (!forked && rq.main) { /* nothing to wait for: the sandbox ends now */
                         uint8_t ex[8];
                         al_put_u32(ex, AL_EXIT_CODE);
                         al_put_u32(ex + 4, r == -ENOENT ? 127 : 126);

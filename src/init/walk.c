@@ -42,14 +42,13 @@ static bool entry_add(struct walk *w, const char *shown, const char *name, mode_
         return true;
 }
 
-
 static bool include(struct walk *w, const char *path, bool with_exts, bool with_match)
 {
         if (with_exts && json_array_size(w->exts)) {
                 bool any = false;
                 size_t i;
                 json_t *e;
-                json_array_foreach(w->exts, i, e) {
+                json_array_foreach (w->exts, i, e) {
                         const char *x = json_string_value(e);
                         char dotted[256];
                         if (!x)
@@ -142,7 +141,7 @@ static int compile_list(json_t *arr, regex_t *out, int *n)
         *n = 0;
         if (!json_is_array(arr))
                 return 0;
-        json_array_foreach(arr, i, re) {
+        json_array_foreach (arr, i, re) {
                 if (*n >= WALK_MAX_REGEX || init_js_regex(re, &out[*n]) < 0)
                         return -EINVAL;
                 (*n)++;
@@ -171,9 +170,11 @@ int init_walk(json_t *params, json_t **ret)
         const char *root = json_string_value(json_object_get(params, "path"));
         json_t *md = json_object_get(params, "maxDepth");
         struct walk w = { .max_depth = json_is_integer(md) ? json_integer_value(md) : INT32_MAX,
-                          .files = opt(params, "includeFiles", true), .dirs = opt(params, "includeDirs", true),
+                          .files = opt(params, "includeFiles", true),
+                          .dirs = opt(params, "includeDirs", true),
                           .symlinks = opt(params, "includeSymlinks", true),
-                          .follow = opt(params, "followSymlinks", false), .exts = json_object_get(params, "exts") };
+                          .follow = opt(params, "followSymlinks", false),
+                          .exts = json_object_get(params, "exts") };
         char real[PATH_MAX];
 
         if (!root || strlen(root) >= AL_MAX_PATH)
@@ -213,7 +214,7 @@ static bool excluded(struct glob *g, const char *path)
 {
         size_t i;
         json_t *x;
-        json_array_foreach(g->exclude, i, x) {
+        json_array_foreach (g->exclude, i, x) {
                 const char *pat = json_string_value(x);
                 if (pat && fnmatch(pat, path, g->flags) == 0)
                         return true;
@@ -232,9 +233,9 @@ static void glob_add(struct glob *g, const char *path, mode_t m)
         if (json_object_get(g->seen, path))
                 return;
         json_object_set_new(g->seen, path, json_true());
-        json_array_append_new(g->out, json_pack("{s:s,s:s,s:b,s:b,s:b}", "path", path, "name", base_name(path),
-                                                "isFile", S_ISREG(m), "isDirectory", S_ISDIR(m), "isSymlink",
-                                                S_ISLNK(m)));
+        json_array_append_new(g->out,
+                              json_pack("{s:s,s:s,s:b,s:b,s:b}", "path", path, "name", base_name(path), "isFile",
+                                        S_ISREG(m), "isDirectory", S_ISDIR(m), "isSymlink", S_ISLNK(m)));
 }
 
 static void glob_step(struct glob *g, const char *dir, int i, int depth)
@@ -282,7 +283,8 @@ int init_expand_glob(json_t *params, json_t **ret)
 {
         const char *pat = json_string_value(json_object_get(params, "glob"));
         const char *root = json_string_value(json_object_get(params, "root"));
-        struct glob g = { .dirs = opt(params, "includeDirs", true), .follow = opt(params, "followSymlinks", false),
+        struct glob g = { .dirs = opt(params, "includeDirs", true),
+                          .follow = opt(params, "followSymlinks", false),
                           .exclude = json_object_get(params, "exclude"),
                           .flags = FNM_PERIOD | (opt(params, "caseInsensitive", false) ? FNM_CASEFOLD : 0) |
                                    (opt(params, "extended", true) ? FNM_EXTMATCH : 0) };

@@ -94,8 +94,8 @@ static bool dns_name_valid(const char *s)
                         if (label == 0 || label > 63)
                                 return false;
                         label = 0;
-                } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                           (c >= '0' && c <= '9') || c == '-' || c == '_') {
+                } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                           c == '_') {
                         label++;
                 } else {
                         return false;
@@ -140,8 +140,8 @@ static int host_normalize(const char *host, char out[NET_CERT_MAX_NAME + 1])
 
 /* The whole of a small regular file, NUL-terminated. -ENOENT (err untouched)
  * when absent. A private key must not be readable by group or others. */
-static int file_read(int dfd, const char *name, const char *shown, bool nofollow, bool private_key,
-                     size_t max, char **ret, size_t *ret_len, struct al_error *err)
+static int file_read(int dfd, const char *name, const char *shown, bool nofollow, bool private_key, size_t max,
+                     char **ret, size_t *ret_len, struct al_error *err)
 {
         _cleanup_fd_ int fd = -1;
         struct stat st;
@@ -207,8 +207,8 @@ static int rename_noreplace(int dfd, const char *from, const char *to)
 /* Create dir/name holding p, atomically: a temporary file, fsync, then a
  * rename that never replaces. -EEXIST (err untouched) when name appeared
  * meanwhile, i.e. another process created it first. */
-static int file_commit(int dfd, const char *dir, const char *name, mode_t mode, uid_t owner,
-                       const void *p, size_t n, struct al_error *err)
+static int file_commit(int dfd, const char *dir, const char *name, mode_t mode, uid_t owner, const void *p, size_t n,
+                       struct al_error *err)
 {
         _cleanup_fd_ int fd = -1;
         unsigned char rnd[8];
@@ -217,8 +217,8 @@ static int file_commit(int dfd, const char *dir, const char *name, mode_t mode, 
 
         if (RAND_bytes(rnd, sizeof(rnd)) != 1)
                 return al_error_setx(err, EIO, "random bytes: %s", ossl_err());
-        snprintf(tmp, sizeof(tmp), ".%s.%02x%02x%02x%02x%02x%02x%02x%02x", name, rnd[0], rnd[1],
-                 rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+        snprintf(tmp, sizeof(tmp), ".%s.%02x%02x%02x%02x%02x%02x%02x%02x", name, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4],
+                 rnd[5], rnd[6], rnd[7]);
         fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd < 0)
                 return al_error_set(err, errno, "create a file in %s", dir);
@@ -296,12 +296,10 @@ static int cert_base(X509 *x, EVP_PKEY *key, const char *cn, unsigned days)
 
         if (X509_set_version(x, X509_VERSION_3) != 1 || set_random_serial(x) < 0 ||
             !X509_gmtime_adj(X509_getm_notBefore(x), -3600) || /* tolerate a client's clock lag */
-            !X509_time_adj_ex(X509_getm_notAfter(x), (int)days, 0, NULL) ||
-            X509_set_pubkey(x, key) != 1)
+            !X509_time_adj_ex(X509_getm_notAfter(x), (int)days, 0, NULL) || X509_set_pubkey(x, key) != 1)
                 return -EINVAL;
         if (cn && strlen(cn) <= CN_MAX &&
-            X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
-                                       0) != 1)
+            X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) != 1)
                 return -EINVAL;
         return 0;
 }
@@ -311,14 +309,12 @@ static X509 *ca_cert_new(EVP_PKEY *key, const char *cn)
         _cleanup_x509_ X509 *x = X509_new();
         X509V3_CTX ctx;
 
-        if (!x || cert_base(x, key, cn, NET_CA_DAYS) < 0 ||
-            X509_set_issuer_name(x, X509_get_subject_name(x)) != 1)
+        if (!x || cert_base(x, key, cn, NET_CA_DAYS) < 0 || X509_set_issuer_name(x, X509_get_subject_name(x)) != 1)
                 return NULL;
         X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
         if (add_ext(x, &ctx, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") < 0 ||
             add_ext(x, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign") < 0 ||
-            add_ext(x, &ctx, NID_subject_key_identifier, "hash") < 0 ||
-            X509_sign(x, key, EVP_sha256()) <= 0)
+            add_ext(x, &ctx, NID_subject_key_identifier, "hash") < 0 || X509_sign(x, key, EVP_sha256()) <= 0)
                 return NULL;
         return TAKE_PTR(x);
 }
@@ -391,8 +387,7 @@ static BIO *ca_bundle_pem(EVP_PKEY *key, X509 *cert)
 {
         BIO *b = BIO_new(BIO_s_secmem());
 
-        if (b && PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) == 1 &&
-            PEM_write_bio_X509(b, cert) == 1)
+        if (b && PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) == 1 && PEM_write_bio_X509(b, cert) == 1)
                 return b;
         BIO_free(b);
         return NULL;
@@ -400,8 +395,7 @@ static BIO *ca_bundle_pem(EVP_PKEY *key, X509 *cert)
 
 /* A new CA, committed by the rename of ca.key. -EEXIST (err untouched) when
  * another process committed one first. */
-static int ca_create(int dfd, const char *dir, const char *cn, uid_t owner, struct net_ca *ret,
-                     struct al_error *err)
+static int ca_create(int dfd, const char *dir, const char *cn, uid_t owner, struct net_ca *ret, struct al_error *err)
 {
         _cleanup_pkey_ EVP_PKEY *key = net_key_new();
         _cleanup_x509_ X509 *cert = key ? ca_cert_new(key, cn) : NULL;
@@ -422,8 +416,7 @@ static int ca_create(int dfd, const char *dir, const char *cn, uid_t owner, stru
 }
 
 /* ca.crt must be the certificate in ca.key; written when missing. */
-static int ca_crt_sync(int dfd, const char *dir, const struct net_ca *ca, uid_t owner,
-                       struct al_error *err)
+static int ca_crt_sync(int dfd, const char *dir, const struct net_ca *ca, uid_t owner, struct al_error *err)
 {
         char shown[AL_MAX_PATH];
 
@@ -437,11 +430,10 @@ static int ca_crt_sync(int dfd, const char *dir, const struct net_ca *ca, uid_t 
                         file_free(p, n);
                         if (!x || X509_cmp(x, ca->cert) != 0)
                                 return al_error_setx(err, EINVAL,
-                                                     "%s is not the certificate in %s/" CA_KEY
-                                                     " (%s); remove %s to write it again from "
-                                                     CA_KEY,
-                                                     shown, dir, x ? "another CA" : ossl_err(),
-                                                     shown);
+                                                     "%s is not the certificate in %s/" CA_KEY " (%s); remove %s to "
+                                                     "write it again "
+                                                     "from " CA_KEY,
+                                                     shown, dir, x ? "another CA" : ossl_err(), shown);
                         return 0;
                 }
                 if (r != -ENOENT)
@@ -458,8 +450,8 @@ static int ca_crt_sync(int dfd, const char *dir, const struct net_ca *ca, uid_t 
         return al_error_setx(err, EBUSY, "%s keeps changing", shown);
 }
 
-int net_ca_load_or_create(struct net_ca *ca, const char *dir, const char *common_name,
-                          uid_t owner, struct al_error *err)
+int net_ca_load_or_create(struct net_ca *ca, const char *dir, const char *common_name, uid_t owner,
+                          struct al_error *err)
 {
         _cleanup_fd_ int dfd = -1;
         struct net_ca n = { 0 };
@@ -478,8 +470,7 @@ int net_ca_load_or_create(struct net_ca *ca, const char *dir, const char *common
                  * leave sandboxes trusting a CA nobody holds. */
                 if (fstatat(dfd, CA_CRT, &st, AT_SYMLINK_NOFOLLOW) == 0)
                         return al_error_setx(err, ENOENT,
-                                             "%s/" CA_CRT " exists without %s/" CA_KEY
-                                             "; remove %s to create a new CA",
+                                             "%s/" CA_CRT " exists without %s/" CA_KEY "; remove %s to create a new CA",
                                              dir, dir, dir);
                 r = ca_create(dfd, dir, common_name, owner, &n, err);
                 if (r == -EEXIST)
@@ -538,11 +529,8 @@ static int add_sans(X509 *x, const char *const *names, size_t n)
                 size_t len = strlen(names[i]);
 
                 for (size_t j = 0; j <= len; j++) /* built, not parsed: no config syntax */
-                        lower[j] = (char)(names[i][j] >= 'A' && names[i][j] <= 'Z'
-                                                  ? names[i][j] + 32
-                                                  : names[i][j]);
-                ok = gn && s &&
-                     (iplen ? ASN1_OCTET_STRING_set(s, ip, iplen) : ASN1_STRING_set(s, lower, -1));
+                        lower[j] = (char)(names[i][j] >= 'A' && names[i][j] <= 'Z' ? names[i][j] + 32 : names[i][j]);
+                ok = gn && s && (iplen ? ASN1_OCTET_STRING_set(s, ip, iplen) : ASN1_STRING_set(s, lower, -1));
                 if (ok) {
                         GENERAL_NAME_set0_value(gn, iplen ? GEN_IPADD : GEN_DNS, s);
                         s = NULL;
@@ -561,21 +549,18 @@ static int add_sans(X509 *x, const char *const *names, size_t n)
 static int leaf_check_args(const char *const *names, size_t n, unsigned days, struct al_error *err)
 {
         if (n == 0 || n > NET_CERT_MAX_NAMES)
-                return al_error_setx(err, EINVAL, "a certificate needs 1 to %d names",
-                                     NET_CERT_MAX_NAMES);
+                return al_error_setx(err, EINVAL, "a certificate needs 1 to %d names", NET_CERT_MAX_NAMES);
         if (days == 0 || days > NET_CERT_MAX_DAYS)
-                return al_error_setx(err, EINVAL, "a certificate lasts 1 to %d days",
-                                     NET_CERT_MAX_DAYS);
+                return al_error_setx(err, EINVAL, "a certificate lasts 1 to %d days", NET_CERT_MAX_DAYS);
         for (size_t i = 0; i < n; i++)
                 if (!names[i] || !net_cert_name_valid(names[i]))
-                        return al_error_setx(err, EINVAL,
-                                             "'%.*s' is not a name a certificate can hold",
+                        return al_error_setx(err, EINVAL, "'%.*s' is not a name a certificate can hold",
                                              NET_CERT_MAX_NAME, names[i] ? names[i] : "");
         return 0;
 }
 
-int net_cert_mint(const struct net_ca *ca, EVP_PKEY *leaf_key, const char *const *names, size_t n,
-                  unsigned days, X509 **ret, struct al_error *err)
+int net_cert_mint(const struct net_ca *ca, EVP_PKEY *leaf_key, const char *const *names, size_t n, unsigned days,
+                  X509 **ret, struct al_error *err)
 {
         bool rsa = EVP_PKEY_get_base_id(leaf_key) == EVP_PKEY_RSA;
         _cleanup_x509_ X509 *x = NULL;
@@ -592,14 +577,12 @@ int net_cert_mint(const struct net_ca *ca, EVP_PKEY *leaf_key, const char *const
         X509V3_set_ctx(&ctx, ca->cert, x, NULL, NULL, 0);
         if (add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE") < 0 ||
             add_ext(x, &ctx, NID_key_usage,
-                    rsa ? "critical,digitalSignature,keyEncipherment"
-                        : "critical,digitalSignature") < 0 ||
+                    rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature") < 0 ||
             add_ext(x, &ctx, NID_ext_key_usage, "serverAuth") < 0 ||
             add_ext(x, &ctx, NID_subject_key_identifier, "hash") < 0 ||
-            add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always") < 0 ||
-            add_sans(x, names, n) < 0 || X509_sign(x, ca->key, EVP_sha256()) <= 0)
-                return al_error_setx(err, EINVAL, "mint a certificate for %s: %s", names[0],
-                                     ossl_err());
+            add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always") < 0 || add_sans(x, names, n) < 0 ||
+            X509_sign(x, ca->key, EVP_sha256()) <= 0)
+                return al_error_setx(err, EINVAL, "mint a certificate for %s: %s", names[0], ossl_err());
         *ret = TAKE_PTR(x);
         return 0;
 }
@@ -668,14 +651,13 @@ static void entry_drop(struct net_minter *m, struct minter_entry *e)
         m->count--;
 }
 
-static int on_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
-                          const unsigned char *in, unsigned int inlen, void *arg)
+static int on_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
+                          unsigned int inlen, void *arg)
 {
         unsigned char *sel;
 
         /* Only HTTP/1.1 is offered: the request rewriter frames HTTP/1.x. */
-        if (SSL_select_next_proto(&sel, outlen, alpn_h1, sizeof(alpn_h1) - 1, in, inlen) !=
-            OPENSSL_NPN_NEGOTIATED)
+        if (SSL_select_next_proto(&sel, outlen, alpn_h1, sizeof(alpn_h1) - 1, in, inlen) != OPENSSL_NPN_NEGOTIATED)
                 return SSL_TLSEXT_ERR_NOACK;
         *out = sel;
         return SSL_TLSEXT_ERR_OK;
@@ -692,8 +674,7 @@ static SSL_CTX *server_ctx_new(struct net_minter *m, const char *host, struct al
                 return NULL;
         ctx = SSL_CTX_new(TLS_server_method());
         if (!ctx || SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
-            SSL_CTX_use_certificate(ctx, leaf) != 1 ||
-            SSL_CTX_use_PrivateKey(ctx, m->leaf_key) != 1 ||
+            SSL_CTX_use_certificate(ctx, leaf) != 1 || SSL_CTX_use_PrivateKey(ctx, m->leaf_key) != 1 ||
             SSL_CTX_add1_chain_cert(ctx, m->ca_cert) != 1) {
                 al_error_setx(err, ENOMEM, "TLS context for %s: %s", host, ossl_err());
                 return NULL;
@@ -737,8 +718,8 @@ SSL_CTX *net_minter_ctx(struct net_minter *m, const char *host, struct al_error 
         time_t now = time(NULL);
 
         if (host_normalize(host, name) < 0) {
-                al_error_setx(err, EINVAL, "'%.*s' is not a host a certificate can be minted for",
-                              NET_CERT_MAX_NAME, host);
+                al_error_setx(err, EINVAL, "'%.*s' is not a host a certificate can be minted for", NET_CERT_MAX_NAME,
+                              host);
                 return NULL;
         }
         for (e = m->bucket[minter_hash(m, name)]; e; e = e->hnext)

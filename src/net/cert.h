@@ -15,13 +15,13 @@
 
 #include "common/error.h"
 
-#define NET_CERT_MAX_NAME 253   /* a DNS name, without a trailing dot */
-#define NET_CERT_MAX_NAMES 16   /* subject alternative names in one certificate */
-#define NET_CERT_MAX_DAYS 3650  /* longest leaf validity accepted by net_cert_mint */
-#define NET_CA_DAYS 3650        /* CA validity */
+#define NET_CERT_MAX_NAME 253         /* a DNS name, without a trailing dot */
+#define NET_CERT_MAX_NAMES 16         /* subject alternative names in one certificate */
+#define NET_CERT_MAX_DAYS 3650        /* longest leaf validity accepted by net_cert_mint */
+#define NET_CA_DAYS 3650              /* CA validity */
 #define NET_CA_MAX_FILE (64u * 1024u) /* ca.key / ca.crt read at most this much */
-#define NET_MINTER_MAX 1024     /* server contexts cached by one minter, least recently used out */
-#define NET_MINTER_LEAF_DAYS 7  /* validity of a minted leaf; re-minted a day before it ends */
+#define NET_MINTER_MAX 1024           /* server contexts cached by one minter, least recently used out */
+#define NET_MINTER_LEAF_DAYS 7        /* validity of a minted leaf; re-minted a day before it ends */
 
 struct net_ca {
         EVP_PKEY *key;
@@ -36,8 +36,8 @@ struct net_ca {
  * when missing. A corrupt, mismatched, expired or group/other-readable CA is
  * an error that names the file, never a reason to regenerate. New files go to
  * owner when owner != (uid_t)-1. *ca is written only on success. */
-int net_ca_load_or_create(struct net_ca *ca, const char *dir, const char *common_name,
-                          uid_t owner, struct al_error *err);
+int net_ca_load_or_create(struct net_ca *ca, const char *dir, const char *common_name, uid_t owner,
+                          struct al_error *err);
 /* Load the one certificate in a PEM file (for readers that only need ca.crt). */
 int net_ca_load_cert(const char *path, X509 **ret, struct al_error *err);
 void net_ca_release(struct net_ca *ca);
@@ -51,8 +51,8 @@ bool net_cert_name_valid(const char *name);
 /* A leaf for leaf_key signed by ca: SANs for names (DNS, or IP for literals),
  * CN = names[0] when it fits, 128-bit random serial, valid from an hour ago
  * for days, serverAuth only. */
-int net_cert_mint(const struct net_ca *ca, EVP_PKEY *leaf_key, const char *const *names, size_t n,
-                  unsigned days, X509 **ret, struct al_error *err);
+int net_cert_mint(const struct net_ca *ca, EVP_PKEY *leaf_key, const char *const *names, size_t n, unsigned days,
+                  X509 **ret, struct al_error *err);
 
 /* Server contexts per host name, minted on first use and cached. */
 struct net_minter;

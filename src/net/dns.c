@@ -14,8 +14,7 @@ static uint8_t *put32(uint8_t *p, uint32_t v)
 
 static bool host_byte(uint8_t c)
 {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '-' || c == '_';
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
 /* The question's name at *off: no compression, host-name bytes only, at
@@ -117,21 +116,21 @@ static uint8_t *put_header(uint8_t *p, uint16_t id, uint16_t flags, uint16_t qd,
         return net_dns_put16(p, 0);
 }
 
-ssize_t net_dns_build_reply(const struct net_dns_query *q, int rcode, const uint8_t ipv4[4],
-                            uint32_t ttl, uint8_t *out, size_t cap)
+ssize_t net_dns_build_reply(const struct net_dns_query *q, int rcode, const uint8_t ipv4[4], uint32_t ttl, uint8_t *out,
+                            size_t cap)
 {
         size_t need;
         uint8_t *p = out;
 
-        if (!q || !out || rcode < 0 || rcode > 15 || (ipv4 && rcode != NET_DNS_RCODE_NOERROR) ||
-            q->wire_len < 2 || q->wire_len > NET_DNS_MAX_WIRE_NAME || q->wire[q->wire_len - 1])
+        if (!q || !out || rcode < 0 || rcode > 15 || (ipv4 && rcode != NET_DNS_RCODE_NOERROR) || q->wire_len < 2 ||
+            q->wire_len > NET_DNS_MAX_WIRE_NAME || q->wire[q->wire_len - 1])
                 return -EINVAL;
         need = NET_DNS_HEADER_LEN + q->wire_len + 4 + (ipv4 ? 16 : 0);
         if (cap < need)
                 return -ENOSPC;
         p = put_header(p, q->id,
-                       (uint16_t)(NET_DNS_FLAG_QR | NET_DNS_FLAG_AA | (q->rd ? NET_DNS_FLAG_RD : 0) |
-                                  NET_DNS_FLAG_RA | (unsigned)rcode),
+                       (uint16_t)(NET_DNS_FLAG_QR | NET_DNS_FLAG_AA | (q->rd ? NET_DNS_FLAG_RD : 0) | NET_DNS_FLAG_RA |
+                                  (unsigned)rcode),
                        1, ipv4 ? 1 : 0);
         memcpy(p, q->wire, q->wire_len);
         p += q->wire_len;
@@ -161,8 +160,8 @@ ssize_t net_dns_build_error(const uint8_t *msg, size_t len, int rcode, uint8_t *
         if (cap < NET_DNS_HEADER_LEN)
                 return -ENOSPC;
         put_header(out, net_dns_get16(msg),
-                   (uint16_t)(NET_DNS_FLAG_QR | (flags & (0xfu << 11)) | (flags & NET_DNS_FLAG_RD) |
-                              NET_DNS_FLAG_RA | (unsigned)rcode),
+                   (uint16_t)(NET_DNS_FLAG_QR | (flags & (0xfu << 11)) | (flags & NET_DNS_FLAG_RD) | NET_DNS_FLAG_RA |
+                              (unsigned)rcode),
                    0, 0);
         return NET_DNS_HEADER_LEN;
 }

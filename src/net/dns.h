@@ -12,7 +12,7 @@
 
 #include "policy.h"
 
-#define NET_DNS_MAX_MSG 4096     /* a query or reply over UDP, EDNS sized */
+#define NET_DNS_MAX_MSG 4096 /* a query or reply over UDP, EDNS sized */
 #define NET_DNS_HEADER_LEN 12
 #define NET_DNS_MAX_WIRE_NAME 255 /* a name in wire form, length bytes and root included */
 #define NET_DNS_MAX_REPLY (NET_DNS_HEADER_LEN + NET_DNS_MAX_WIRE_NAME + 4 + 16)
@@ -51,9 +51,9 @@ static inline uint8_t *net_dns_put16(uint8_t *p, uint16_t v)
 
 struct net_dns_query {
         uint16_t id;
-        bool rd;                                 /* recursion desired: echoed */
-        char name[NET_NAME_MAX + 1];             /* normalized: lower case, no trailing dot */
-        uint8_t wire[NET_DNS_MAX_WIRE_NAME];     /* the name as asked, case kept, for the echo */
+        bool rd;                             /* recursion desired: echoed */
+        char name[NET_NAME_MAX + 1];         /* normalized: lower case, no trailing dot */
+        uint8_t wire[NET_DNS_MAX_WIRE_NAME]; /* the name as asked, case kept, for the echo */
         size_t wire_len;
         uint16_t qtype, qclass;
 };
@@ -71,8 +71,8 @@ int net_dns_parse_query(const uint8_t *msg, size_t len, struct net_dns_query *re
  * decides) pointing back at the question's name. An ipv4 with an rcode
  * other than NOERROR is refused. Returns the length, -ENOSPC if cap is too
  * small (NET_DNS_MAX_REPLY always suffices), -EINVAL. */
-ssize_t net_dns_build_reply(const struct net_dns_query *q, int rcode, const uint8_t ipv4[4],
-                            uint32_t ttl, uint8_t *out, size_t cap);
+ssize_t net_dns_build_reply(const struct net_dns_query *q, int rcode, const uint8_t ipv4[4], uint32_t ttl, uint8_t *out,
+                            size_t cap);
 
 /* Build a header-only answer (no question) to a message whose question
  * could not be parsed, e.g. FORMERR, NOTIMP or REFUSED: its id, opcode and

@@ -10,8 +10,7 @@
 
 static bool host_byte(char c)
 {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-               c == '_';
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
 ssize_t net_dns_stub_query(uint16_t id, const char *name, uint8_t *out, size_t cap)
@@ -103,7 +102,8 @@ int net_dns_stub_answer(const uint8_t *msg, size_t len, uint16_t id, uint8_t ret
         for (unsigned i = 0; i < an && i < MAX_RECORDS; i++) {
                 if (skip_name(msg, len, &off) < 0 || len - off < 10)
                         return -EINVAL;
-                uint16_t type = net_dns_get16(msg + off), cls = net_dns_get16(msg + off + 2), rdlen = net_dns_get16(msg + off + 8);
+                uint16_t type = net_dns_get16(msg + off), cls = net_dns_get16(msg + off + 2),
+                         rdlen = net_dns_get16(msg + off + 8);
                 off += 10;
                 if (len - off < rdlen)
                         return -EINVAL;

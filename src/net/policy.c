@@ -194,8 +194,7 @@ static const char *rule_parse(const char *entry, struct net_policy_rule *r)
         if (name_check(name, r->name, sizeof(r->name), &why) < 0)
                 return why;
         if (looks_numeric(r->name))
-                return r->kind == NET_RULE_WILDCARD ? "a wildcard cannot cover an IP address"
-                                                    : "bad IPv4 address";
+                return r->kind == NET_RULE_WILDCARD ? "a wildcard cannot cover an IP address" : "bad IPv4 address";
         return NULL;
 }
 
@@ -223,8 +222,7 @@ int net_policy_add(struct net_policy *p, const char *entry, struct al_error *err
                                      show(entry, shown, sizeof(shown)), NET_POLICY_MAX_ENTRY);
         why = rule_parse(entry, &r);
         if (why)
-                return al_error_setx(err, EINVAL, "bad entry '%s': %s",
-                                     show(entry, shown, sizeof(shown)), why);
+                return al_error_setx(err, EINVAL, "bad entry '%s': %s", show(entry, shown, sizeof(shown)), why);
         if (p->n_rules >= NET_POLICY_MAX_RULES)
                 return al_error_setx(err, E2BIG, "more than %d host entries", NET_POLICY_MAX_RULES);
         if (p->n_rules == p->cap_rules) {
@@ -257,19 +255,16 @@ static bool name_matches(const struct net_policy_rule *r, const char *name, size
 
         if (r->kind == NET_RULE_NAME)
                 return strcmp(r->name, name) == 0;
-        return len > slen + 1 && name[len - slen - 1] == '.' &&
-               memcmp(name + len - slen, r->name, slen) == 0;
+        return len > slen + 1 && name[len - slen - 1] == '.' && memcmp(name + len - slen, r->name, slen) == 0;
 }
 
-static bool addr_rules_allow(const struct net_policy *p, int family, const uint8_t addr[16],
-                             uint16_t port)
+static bool addr_rules_allow(const struct net_policy *p, int family, const uint8_t addr[16], uint16_t port)
 {
         enum net_rule_kind kind = family == AF_INET ? NET_RULE_ADDR4 : NET_RULE_ADDR6;
 
         for (size_t i = 0; i < p->n_rules; i++) {
                 const struct net_policy_rule *r = &p->rules[i];
-                if (r->kind == kind && port_ok(r->port, port) &&
-                    memcmp(r->addr, addr, family == AF_INET ? 4 : 16) == 0)
+                if (r->kind == kind && port_ok(r->port, port) && memcmp(r->addr, addr, family == AF_INET ? 4 : 16) == 0)
                         return true;
         }
         return false;
@@ -292,8 +287,8 @@ bool net_policy_allows_name(const struct net_policy *p, const char *name, uint16
                 return addr_rules_allow(p, AF_INET, addr, port);
         for (size_t i = 0; i < p->n_rules; i++) {
                 const struct net_policy_rule *r = &p->rules[i];
-                if ((r->kind == NET_RULE_NAME || r->kind == NET_RULE_WILDCARD) &&
-                    port_ok(r->port, port) && name_matches(r, n, (size_t)len))
+                if ((r->kind == NET_RULE_NAME || r->kind == NET_RULE_WILDCARD) && port_ok(r->port, port) &&
+                    name_matches(r, n, (size_t)len))
                         return true;
         }
         return false;
@@ -362,8 +357,7 @@ static enum net_addr_class classify4(uint32_t a)
         if (in4(a, 0x0a000000u, 8) || in4(a, 0xac100000u, 12) || in4(a, 0xc0a80000u, 16))
                 return NET_ADDR_PRIVATE;
         if (a == 0xa9fea9feu /* 169.254.169.254: AWS, GCP, Azure, OCI... */ ||
-            a == 0x646464c8u /* 100.100.100.200: Alibaba */ ||
-            a == 0xa83f8110u /* 168.63.129.16: Azure wireserver */ ||
+            a == 0x646464c8u /* 100.100.100.200: Alibaba */ || a == 0xa83f8110u /* 168.63.129.16: Azure wireserver */ ||
             a == 0xc00000c0u /* 192.0.0.192: Oracle Cloud Classic */)
                 return NET_ADDR_METADATA;
         if (in4(a, 0xa9fe0000u, 16))
@@ -460,17 +454,28 @@ enum net_addr_class net_addr_classify(const struct sockaddr *sa)
 const char *net_addr_class_name(enum net_addr_class c)
 {
         switch (c) {
-        case NET_ADDR_PUBLIC: return "public";
-        case NET_ADDR_UNSPECIFIED: return "unspecified";
-        case NET_ADDR_LOOPBACK: return "loopback";
-        case NET_ADDR_PRIVATE: return "private";
-        case NET_ADDR_LINK_LOCAL: return "link-local";
-        case NET_ADDR_METADATA: return "cloud metadata";
-        case NET_ADDR_MULTICAST: return "multicast";
-        case NET_ADDR_CGNAT: return "carrier-grade NAT";
-        case NET_ADDR_BENCHMARK: return "benchmarking";
-        case NET_ADDR_RESERVED: return "reserved";
-        case NET_ADDR_UNKNOWN: break;
+        case NET_ADDR_PUBLIC:
+                return "public";
+        case NET_ADDR_UNSPECIFIED:
+                return "unspecified";
+        case NET_ADDR_LOOPBACK:
+                return "loopback";
+        case NET_ADDR_PRIVATE:
+                return "private";
+        case NET_ADDR_LINK_LOCAL:
+                return "link-local";
+        case NET_ADDR_METADATA:
+                return "cloud metadata";
+        case NET_ADDR_MULTICAST:
+                return "multicast";
+        case NET_ADDR_CGNAT:
+                return "carrier-grade NAT";
+        case NET_ADDR_BENCHMARK:
+                return "benchmarking";
+        case NET_ADDR_RESERVED:
+                return "reserved";
+        case NET_ADDR_UNKNOWN:
+                break;
         }
         return "non-IP";
 }
@@ -534,8 +539,8 @@ int net_cidr_list_add(struct net_cidr_list *l, const char *spec, struct al_error
         const char *why = spec ? cidr_parse(spec, &c) : "empty address";
 
         if (why)
-                return al_error_setx(err, EINVAL, "bad allowed address '%s': %s",
-                                     show(spec, shown, sizeof(shown)), why);
+                return al_error_setx(err, EINVAL, "bad allowed address '%s': %s", show(spec, shown, sizeof(shown)),
+                                     why);
         if (l->n >= NET_CIDR_MAX)
                 return al_error_setx(err, E2BIG, "more than %d allowed addresses", NET_CIDR_MAX);
         l->items[l->n++] = c;
@@ -549,8 +554,7 @@ bool net_cidr_list_contains(const struct net_cidr_list *l, const struct sockaddr
         int family = sa_split(sa, addr, &port);
 
         for (size_t i = 0; family && i < l->n; i++)
-                if (l->items[i].family == family &&
-                    prefix_match(addr, l->items[i].addr, l->items[i].prefix))
+                if (l->items[i].family == family && prefix_match(addr, l->items[i].addr, l->items[i].prefix))
                         return true;
         return false;
 }
@@ -606,7 +610,7 @@ static const char *override_addr(const char *s, size_t len, struct net_override 
 int net_override_parse(const char *spec, struct net_override *ret, struct al_error *err)
 {
         char shown[SHOW_MAX + 4];
-        struct net_override o;
+        struct net_override o = { 0 };
         const char *eq = spec ? strchr(spec, '=') : NULL, *why;
         size_t len = spec ? strnlen(spec, NET_OVERRIDE_MAX_SPEC + 1) : 0;
 
@@ -618,15 +622,14 @@ int net_override_parse(const char *spec, struct net_override *ret, struct al_err
         else if (!(why = override_name(spec, (size_t)(eq - spec), &o)))
                 why = override_addr(eq + 1, len - (size_t)(eq - spec) - 1, &o);
         if (why)
-                return al_error_setx(err, EINVAL, "bad override '%s': %s",
-                                     show(spec, shown, sizeof(shown)), why);
+                return al_error_setx(err, EINVAL, "bad override '%s': %s", show(spec, shown, sizeof(shown)), why);
         *ret = o;
         return 0;
 }
 
 int net_override_list_add(struct net_override_list *l, const char *spec, struct al_error *err)
 {
-        struct net_override o;
+        struct net_override o = { 0 };
         int r = net_override_parse(spec, &o, err);
 
         if (r < 0)
@@ -640,8 +643,7 @@ int net_override_list_add(struct net_override_list *l, const char *spec, struct 
         return 0;
 }
 
-const struct net_override *net_override_find(const struct net_override_list *l, const char *name,
-                                             uint16_t port)
+const struct net_override *net_override_find(const struct net_override_list *l, const char *name, uint16_t port)
 {
         const struct net_override *any = NULL;
         char n[NET_NAME_MAX + 1];

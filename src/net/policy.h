@@ -13,12 +13,12 @@
 
 #include "common/error.h"
 
-#define NET_NAME_MAX 253          /* a host name in text form, without the trailing dot */
-#define NET_LABEL_MAX 63          /* one label of it */
-#define NET_POLICY_MAX_RULES 256  /* allowNet entries per policy */
-#define NET_POLICY_MAX_ENTRY (NET_NAME_MAX + 8) /* "*." + name + ":65535" */
-#define NET_CIDR_MAX 64           /* operator's allowed special addresses */
-#define NET_OVERRIDE_MAX 64       /* operator's static name overrides */
+#define NET_NAME_MAX 253                          /* a host name in text form, without the trailing dot */
+#define NET_LABEL_MAX 63                          /* one label of it */
+#define NET_POLICY_MAX_RULES 256                  /* allowNet entries per policy */
+#define NET_POLICY_MAX_ENTRY (NET_NAME_MAX + 8)   /* "*." + name + ":65535" */
+#define NET_CIDR_MAX 64                           /* operator's allowed special addresses */
+#define NET_OVERRIDE_MAX 64                       /* operator's static name overrides */
 #define NET_OVERRIDE_MAX_SPEC (NET_NAME_MAX + 64) /* "name:port=[v6]:port" */
 
 /* Lower-case in, drop one trailing dot, and check the result is a host name:
@@ -38,9 +38,9 @@ enum net_rule_kind {
 
 struct net_policy_rule {
         enum net_rule_kind kind;
-        uint16_t port;                /* 0: any port */
-        uint8_t addr[16];             /* ADDR4: the first 4 bytes */
-        char name[NET_NAME_MAX + 1];  /* NAME and WILDCARD: normalized, without "*." */
+        uint16_t port;               /* 0: any port */
+        uint8_t addr[16];            /* ADDR4: the first 4 bytes */
+        char name[NET_NAME_MAX + 1]; /* NAME and WILDCARD: normalized, without "*." */
 };
 
 /* A zeroed policy allows nothing (an empty allowNet list). */
@@ -91,7 +91,7 @@ const char *net_addr_class_name(enum net_addr_class c);
 /* ---- the operator's allow-list of special addresses ---- */
 
 struct net_cidr {
-        int family;       /* AF_INET or AF_INET6 */
+        int family; /* AF_INET or AF_INET6 */
         uint8_t addr[16];
         uint8_t prefix;
 };
@@ -129,5 +129,4 @@ int net_override_parse(const char *spec, struct net_override *ret, struct al_err
 int net_override_list_add(struct net_override_list *l, const char *spec, struct al_error *err);
 /* The override for name and port: one for that port if any, else one for
  * any port, else NULL. name is normalized first. */
-const struct net_override *net_override_find(const struct net_override_list *l, const char *name,
-                                             uint16_t port);
+const struct net_override *net_override_find(const struct net_override_list *l, const char *name, uint16_t port);

@@ -66,15 +66,13 @@ int net_secret_placeholder_new(char out[NET_PLACEHOLDER_LEN + 1])
         return 0;
 }
 
-int net_secret_set(struct net_secret *s, const char *placeholder, const char *value,
-                   struct al_error *err)
+int net_secret_set(struct net_secret *s, const char *placeholder, const char *value, struct al_error *err)
 {
         const char *why;
 
         if (!placeholder || !placeholder_valid(placeholder))
                 return al_error_setx(err, EINVAL,
-                                     "a placeholder is " NET_PLACEHOLDER_PREFIX
-                                     " and 32 lowercase hex digits");
+                                     "a placeholder is " NET_PLACEHOLDER_PREFIX " and 32 lowercase hex digits");
         why = value_problem(value);
         if (why)
                 return al_error_setx(err, EINVAL, "the value of %s %s", placeholder, why);
@@ -97,7 +95,11 @@ void net_secret_clear(struct net_secret *s)
 
 /* ---- request rewriter ---- */
 
-enum rw_state { RW_HEAD, RW_BODY, RW_RAW };
+enum rw_state {
+        RW_HEAD,
+        RW_BODY,
+        RW_RAW
+};
 
 struct rw_secret {
         const char *placeholder;
@@ -112,10 +114,10 @@ struct net_req_rewriter {
         void *ctx;
         struct rw_secret *secrets; /* sorted by placeholder */
         size_t n;
-        struct al_buf head;        /* the current head, as the sandbox sent it */
-        bool line_content;         /* the head's current line has more than a CR */
+        struct al_buf head; /* the current head, as the sandbox sent it */
+        bool line_content;  /* the head's current line has more than a CR */
         bool headers_done, message_done;
-        int error;                 /* sticky */
+        int error; /* sticky */
         char why[160];
 };
 
@@ -156,8 +158,7 @@ static const http_parser_settings rw_settings = {
         .on_message_complete = on_message_complete,
 };
 
-__attribute__((format(printf, 3, 4)))
-static int rw_fail(struct net_req_rewriter *r, int code, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int rw_fail(struct net_req_rewriter *r, int code, const char *fmt, ...)
 {
         va_list ap;
 
@@ -170,8 +171,8 @@ static int rw_fail(struct net_req_rewriter *r, int code, const char *fmt, ...)
 
 static int cmp_placeholder(const void *a, const void *b)
 {
-        return memcmp(((const struct rw_secret *)a)->placeholder,
-                      ((const struct rw_secret *)b)->placeholder, NET_PLACEHOLDER_LEN);
+        return memcmp(((const struct rw_secret *)a)->placeholder, ((const struct rw_secret *)b)->placeholder,
+                      NET_PLACEHOLDER_LEN);
 }
 
 static void rw_reset_message(struct net_req_rewriter *r)
@@ -183,8 +184,7 @@ static void rw_reset_message(struct net_req_rewriter *r)
         r->state = RW_HEAD;
 }
 
-struct net_req_rewriter *net_req_rewriter_new(const struct net_secret *secrets, size_t n,
-                                              net_emit_fn emit, void *ctx)
+struct net_req_rewriter *net_req_rewriter_new(const struct net_secret *secrets, size_t n, net_emit_fn emit, void *ctx)
 {
         struct net_req_rewriter *r = calloc(1, sizeof(*r));
 
@@ -231,8 +231,7 @@ const char *net_req_rewriter_error(const struct net_req_rewriter *r)
 static int subst(struct net_req_rewriter *r, struct sink *s, const char *p, const char *end)
 {
         while (p < end) {
-                const char *hit = memmem(p, (size_t)(end - p), NET_PLACEHOLDER_PREFIX,
-                                         NET_PLACEHOLDER_PREFIX_LEN);
+                const char *hit = memmem(p, (size_t)(end - p), NET_PLACEHOLDER_PREFIX, NET_PLACEHOLDER_PREFIX_LEN);
                 const struct rw_secret key = { .placeholder = hit }, *sec = NULL;
                 int ret;
 
@@ -264,8 +263,8 @@ static bool header_dropped(const char *name, size_t len)
         /* Compressed responses could not be redacted: no content codings,
          * and no transfer codings beyond chunked (TE). A response in pieces
          * (Range) would bring a value back unredacted, piece by piece. */
-        return header_is(name, len, "accept-encoding") || header_is(name, len, "te") ||
-               header_is(name, len, "range") || header_is(name, len, "if-range");
+        return header_is(name, len, "accept-encoding") || header_is(name, len, "te") || header_is(name, len, "range") ||
+               header_is(name, len, "if-range");
 }
 
 /* Headers that decide where a request goes and where it ends: each at most
@@ -284,8 +283,9 @@ static int framing_count(struct net_req_rewriter *r, struct framing *fr, const c
                 fr->transfer_encoding++;
         if (fr->host > 1 || fr->content_length > 1 || fr->transfer_encoding > 1 ||
             (fr->content_length && fr->transfer_encoding))
-                return rw_fail(r, EBADMSG, "ambiguous request framing (repeated Host, Content-Length "
-                                           "or Transfer-Encoding, or both lengths)");
+                return rw_fail(r, EBADMSG,
+                               "ambiguous request framing (repeated Host, Content-Length "
+                               "or Transfer-Encoding, or both lengths)");
         return 0;
 }
 
@@ -362,8 +362,8 @@ static int head_done(struct net_req_rewriter *r)
         if (r->parser.method == HTTP_CONNECT)
                 return rw_fail(r, EPROTONOSUPPORT, "a CONNECT request cannot carry placeholders");
         if (r->parser.http_major != 1)
-                return rw_fail(r, EPROTONOSUPPORT, "HTTP/%u.%u is not HTTP/1.x",
-                               r->parser.http_major, r->parser.http_minor);
+                return rw_fail(r, EPROTONOSUPPORT, "HTTP/%u.%u is not HTTP/1.x", r->parser.http_major,
+                               r->parser.http_minor);
         ret = head_rewrite(r, &count);
         if (ret < 0)
                 return ret;
@@ -413,8 +413,7 @@ static int head_feed(struct net_req_rewriter *r, const char *p, size_t n, size_t
         /* Paused on the byte that ends the head for http-parser (left
          * unconsumed): only the segment's last byte will do. A lenient parser
          * ending it earlier (say at "\r#") would take head bytes for body. */
-        if (e == HPE_PAUSED && r->headers_done && !r->message_done && end != SIZE_MAX &&
-            done + 1 == seg) {
+        if (e == HPE_PAUSED && r->headers_done && !r->message_done && end != SIZE_MAX && done + 1 == seg) {
                 http_parser_pause(&r->parser, 0);
                 done += http_parser_execute(&r->parser, &rw_settings, p + i + done, 1);
                 e = HTTP_PARSER_ERRNO(&r->parser);
@@ -424,8 +423,7 @@ static int head_feed(struct net_req_rewriter *r, const char *p, size_t n, size_t
                 if (starts_h2(&r->head))
                         return rw_fail(r, EPROTONOSUPPORT, "HTTP/2 cannot carry placeholders here");
                 if (e == HPE_HEADER_OVERFLOW)
-                        return rw_fail(r, E2BIG, "request head larger than %u bytes",
-                                       NET_REQ_MAX_HEAD);
+                        return rw_fail(r, E2BIG, "request head larger than %u bytes", NET_REQ_MAX_HEAD);
                 return rw_fail(r, EBADMSG, "malformed request head: %s", http_errno_description(e));
         }
         if (done != seg || r->headers_done != (end != SIZE_MAX))
@@ -496,13 +494,13 @@ struct rd_value {
 struct net_redactor {
         net_emit_fn emit;
         void *ctx;
-        struct rd_value *v;    /* by first byte, longest first within one */
+        struct rd_value *v; /* by first byte, longest first within one */
         size_t n;
-        uint32_t first[257];   /* v[first[b] .. first[b + 1]) start with byte b */
+        uint32_t first[257]; /* v[first[b] .. first[b + 1]) start with byte b */
         size_t maxlen;
-        unsigned char *win;    /* bytes held back, then those being decided */
+        unsigned char *win; /* bytes held back, then those being decided */
         size_t have, cap;
-        size_t star_until;     /* window positions below this lie inside an occurrence */
+        size_t star_until; /* window positions below this lie inside an occurrence */
 };
 
 static int cmp_value(const void *a, const void *b)
@@ -514,8 +512,7 @@ static int cmp_value(const void *a, const void *b)
         return x->len > y->len ? -1 : x->len < y->len;
 }
 
-struct net_redactor *net_redactor_new(const struct net_secret *secrets, size_t n,
-                                      net_emit_fn emit, void *ctx)
+struct net_redactor *net_redactor_new(const struct net_secret *secrets, size_t n, net_emit_fn emit, void *ctx)
 {
         struct net_redactor *d = calloc(1, sizeof(*d));
 
@@ -575,8 +572,7 @@ static int redact_run(struct net_redactor *d, size_t upto)
                 unsigned char b = d->win[i];
                 for (uint32_t k = d->first[b]; k < d->first[b + 1]; k++) {
                         const struct rd_value *v = &d->v[k];
-                        if (i + v->len <= d->have &&
-                            memcmp(d->win + i + 1, v->p + 1, v->len - 1) == 0) {
+                        if (i + v->len <= d->have && memcmp(d->win + i + 1, v->p + 1, v->len - 1) == 0) {
                                 if (i + v->len > d->star_until)
                                         d->star_until = i + v->len;
                                 break; /* the longest at i covers the others */

@@ -35,8 +35,7 @@ struct net_secret {
 int net_secret_placeholder_new(char out[NET_PLACEHOLDER_LEN + 1]);
 /* Check placeholder's form and value (no control characters other than tab,
  * so it can sit in a header) and copy both into s. */
-int net_secret_set(struct net_secret *s, const char *placeholder, const char *value,
-                   struct al_error *err);
+int net_secret_set(struct net_secret *s, const char *placeholder, const char *value, struct al_error *err);
 /* Wipe and free the value. */
 void net_secret_clear(struct net_secret *s);
 
@@ -59,8 +58,7 @@ void net_secret_clear(struct net_secret *s);
  * secrets are borrowed: they and their values must outlive the rewriter. */
 struct net_req_rewriter;
 
-struct net_req_rewriter *net_req_rewriter_new(const struct net_secret *secrets, size_t n,
-                                              net_emit_fn emit, void *ctx);
+struct net_req_rewriter *net_req_rewriter_new(const struct net_secret *secrets, size_t n, net_emit_fn emit, void *ctx);
 /* 0, or -errno: -E2BIG (head too large), -EBADMSG (malformed),
  * -EPROTONOSUPPORT (HTTP/2, CONNECT), -EINVAL (a value unfit for a request
  * line), -ENOMEM, or what emit returned. */
@@ -76,8 +74,7 @@ void net_req_rewriter_free(struct net_req_rewriter *r);
  * like the rewriter's. */
 struct net_redactor;
 
-struct net_redactor *net_redactor_new(const struct net_secret *secrets, size_t n,
-                                      net_emit_fn emit, void *ctx);
+struct net_redactor *net_redactor_new(const struct net_secret *secrets, size_t n, net_emit_fn emit, void *ctx);
 int net_redactor_feed(struct net_redactor *d, const void *p, size_t n);
 /* End of stream: emit what was held back. The redactor can then start over. */
 int net_redactor_flush(struct net_redactor *d);

@@ -106,8 +106,7 @@ static int sni_ext(struct cursor ext, char *out, size_t cap)
                         return -EINVAL;
                 if (type != TLS_SNI_HOST_NAME)
                         continue;
-                if (found || entry.n == 0 || entry.n >= sizeof(name) ||
-                    memchr(entry.p, '\0', entry.n))
+                if (found || entry.n == 0 || entry.n >= sizeof(name) || memchr(entry.p, '\0', entry.n))
                         return -EINVAL;
                 memcpy(name, entry.p, entry.n);
                 name[entry.n] = '\0';
@@ -125,8 +124,7 @@ static int hello_parse(struct cursor c, char *out, size_t cap)
         bool seen = false;
         int r = 0;
 
-        if (!take(&c, 2 + TLS_RANDOM_LEN, NULL) || !take_vec(&c, 1, &v) ||
-            v.n > TLS_SESSION_ID_MAX)
+        if (!take(&c, 2 + TLS_RANDOM_LEN, NULL) || !take_vec(&c, 1, &v) || v.n > TLS_SESSION_ID_MAX)
                 return -EINVAL;
         if (!take_vec(&c, 2, &v) || v.n < 2 || v.n % 2) /* cipher suites */
                 return -EINVAL;
@@ -165,16 +163,14 @@ int net_tls_client_hello_sni(const uint8_t *buf, size_t len, char *out, size_t c
         n = hello_gather(buf, len, hs);
         if (n < 0)
                 return n;
-        return hello_parse((struct cursor){ hs + TLS_HANDSHAKE_HEADER, (size_t)n - TLS_HANDSHAKE_HEADER },
-                           out, cap);
+        return hello_parse((struct cursor){ hs + TLS_HANDSHAKE_HEADER, (size_t)n - TLS_HANDSHAKE_HEADER }, out, cap);
 }
 
 /* ---- HTTP/1.x request head ---- */
 
 static const char *const methods[] = {
-        "GET",     "HEAD",  "POST", "PUT",    "DELETE",   "CONNECT",   "OPTIONS",
-        "TRACE",   "PATCH", "COPY", "LOCK",   "MKCOL",    "MOVE",      "PROPFIND",
-        "PROPPATCH", "REPORT", "SEARCH", "UNLOCK",
+        "GET",  "HEAD", "POST",  "PUT",  "DELETE",   "CONNECT",   "OPTIONS", "TRACE",  "PATCH",
+        "COPY", "LOCK", "MKCOL", "MOVE", "PROPFIND", "PROPPATCH", "REPORT",  "SEARCH", "UNLOCK",
 };
 
 bool net_looks_like_http(const uint8_t *buf, size_t len)
@@ -276,8 +272,7 @@ static int host_header(const uint8_t *v, size_t n, struct net_http_head *h)
                 if (rb[1] && host_port(rb + 2, strlen(rb + 2), &h->port) < 0)
                         return -EINVAL;
                 *rb = '\0';
-                if (inet_pton(AF_INET6, buf + 1, &a6) != 1 ||
-                    !inet_ntop(AF_INET6, &a6, h->host, sizeof(h->host)))
+                if (inet_pton(AF_INET6, buf + 1, &a6) != 1 || !inet_ntop(AF_INET6, &a6, h->host, sizeof(h->host)))
                         return -EINVAL;
                 return 0;
         }
@@ -291,8 +286,8 @@ static int host_header(const uint8_t *v, size_t n, struct net_http_head *h)
 }
 
 /* One header line (no CRLF). */
-static int header_line(const uint8_t *p, size_t n, struct net_http_head *h, bool *host_seen,
-                       bool *upgrade, bool *connection)
+static int header_line(const uint8_t *p, size_t n, struct net_http_head *h, bool *host_seen, bool *upgrade,
+                       bool *connection)
 {
         size_t c = 0, vs, ve;
 
@@ -369,8 +364,8 @@ int net_http_request_head(const uint8_t *buf, size_t len, struct net_http_head *
         if (!end) {
                 /* judge the request line as soon as it is whole */
                 eol = memmem(buf, scan, "\r\n", 2);
-                if (eol && (!crlf_only(buf, (size_t)(eol - buf) + 2) ||
-                            request_line(buf, (size_t)(eol - buf), method) < 0))
+                if (eol &&
+                    (!crlf_only(buf, (size_t)(eol - buf) + 2) || request_line(buf, (size_t)(eol - buf), method) < 0))
                         return -EINVAL;
                 return len >= NET_HTTP_HEAD_MAX ? -E2BIG : -EAGAIN;
         }

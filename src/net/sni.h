@@ -10,7 +10,7 @@
 
 #include "policy.h"
 
-#define NET_TLS_HELLO_MAX (16u * 1024u) /* a ClientHello handshake message, header included */
+#define NET_TLS_HELLO_MAX (16u * 1024u)  /* a ClientHello handshake message, header included */
 #define NET_TLS_RECORD_MAX (16u * 1024u) /* a TLS plaintext record's payload (RFC 8446 5.1) */
 #define NET_HTTP_HEAD_MAX (64u * 1024u)  /* request line and headers, CRLFCRLF included */
 #define NET_HTTP_METHOD_MAX 16
@@ -29,9 +29,9 @@ struct net_http_head {
          * canonical form (IPv6 without its brackets); empty when there is
          * no Host header or it is empty. */
         char host[NET_NAME_MAX + 1];
-        uint16_t port;       /* the Host header's port, 0 when it has none */
-        size_t head_len;     /* bytes up to and including the blank line */
-        bool websocket;      /* Upgrade: websocket with Connection: upgrade */
+        uint16_t port;   /* the Host header's port, 0 when it has none */
+        size_t head_len; /* bytes up to and including the blank line */
+        bool websocket;  /* Upgrade: websocket with Connection: upgrade */
 };
 
 /* Parse an HTTP/1.x request head. Returns 0, -EAGAIN before the blank line

@@ -175,8 +175,8 @@ int net_url_parse(const char *url, struct net_url *ret)
                 return r;
         if (u.port_given && u.port == (u.https ? 443 : 80))
                 u.port_given = false;
-        r = snprintf(u.target, sizeof(u.target), "%s%.*s%s%.*s", p.path_len ? "" : "/", (int)p.path_len,
-                     p.path, p.has_query ? "?" : "", (int)p.query_len, p.query ? p.query : "");
+        r = snprintf(u.target, sizeof(u.target), "%s%.*s%s%.*s", p.path_len ? "" : "/", (int)p.path_len, p.path,
+                     p.has_query ? "?" : "", (int)p.query_len, p.query ? p.query : "");
         if (r < 0 || (size_t)r >= sizeof(u.target))
                 return -ENAMETOOLONG;
         *ret = u;
@@ -289,8 +289,8 @@ long net_url_resolve(const char *base, const char *ref, size_t ref_len, char *ou
         split(r, (size_t)rn, &t);
         if (!b.has_scheme)
                 return -EINVAL;
-        q = &t; /* whose query the target keeps */
-        if (t.has_scheme || t.has_auth) {
+        q = &t;                           /* whose query the target keeps */
+        if (t.has_scheme || t.has_auth) { // NOLINT(bugprone-branch-clone): RFC 3986 5.2.2's cases, in its order
                 memcpy(merged, t.path, t.path_len);
                 mlen = t.path_len;
         } else if (t.path_len == 0) {
@@ -317,8 +317,8 @@ long net_url_resolve(const char *base, const char *ref, size_t ref_len, char *ou
         remove_dots(merged, mlen, path);
         const struct parts *sch = t.has_scheme ? &t : &b, *au = (t.has_scheme || t.has_auth) ? &t : &b;
         n = snprintf(out, cap, "%.*s:%s%.*s%s%s%.*s", (int)sch->scheme_len, sch->scheme, au->has_auth ? "//" : "",
-                     (int)au->auth_len, au->auth ? au->auth : "", path, q->has_query ? "?" : "",
-                     (int)q->query_len, q->query ? q->query : "");
+                     (int)au->auth_len, au->auth ? au->auth : "", path, q->has_query ? "?" : "", (int)q->query_len,
+                     q->query ? q->query : "");
         if (n < 0 || (size_t)n >= cap)
                 return -ENAMETOOLONG;
         for (size_t i = 0; i < sch->scheme_len; i++)

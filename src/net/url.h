@@ -14,11 +14,11 @@
 
 struct net_url {
         bool https;
-        bool ipv6;                       /* host is an IPv6 literal (kept without brackets) */
-        bool ip;                         /* host is an IPv4 or IPv6 literal */
-        char host[NET_NAME_MAX + 2];     /* lower case; a trailing dot is kept */
-        uint16_t port;                   /* given, or the scheme's */
-        bool port_given;                 /* the URL names a port, even the default one */
+        bool ipv6;                         /* host is an IPv6 literal (kept without brackets) */
+        bool ip;                           /* host is an IPv4 or IPv6 literal */
+        char host[NET_NAME_MAX + 2];       /* lower case; a trailing dot is kept */
+        uint16_t port;                     /* given, or the scheme's */
+        bool port_given;                   /* the URL names a port, even the default one */
         char target[AL_FETCH_MAX_URL + 1]; /* path and query: the request-target, never empty */
 };
 

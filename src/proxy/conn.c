@@ -33,25 +33,25 @@
 struct px_conn {
         struct px_sandbox *sb;
         struct px_conn *prev, *next;
-        int fd;                      /* the sandbox's end, until a bufferevent owns it */
-        struct event *ev;            /* peek (first bytes) or refusal wait */
-        struct event *timer;         /* resolve + connect deadline */
-        struct bufferevent *down;    /* toward the sandbox */
-        struct bufferevent *up;      /* toward the upstream */
+        int fd;                   /* the sandbox's end, until a bufferevent owns it */
+        struct event *ev;         /* peek (first bytes) or refusal wait */
+        struct event *timer;      /* resolve + connect deadline */
+        struct bufferevent *down; /* toward the sandbox */
+        struct bufferevent *up;   /* toward the upstream */
         struct evdns_getaddrinfo_request *dns_req;
         struct evutil_addrinfo *ai, *ai_cur;
         struct sockaddr_storage dial;
         struct net_req_rewriter *rw;
         struct net_redactor *rd;
-        struct px_dir *raw;          /* zero-copy splicing, once nothing needs to look at the bytes */
-        struct net_secret *sec;      /* the secrets bound to name, for the rewriter */
+        struct px_dir *raw;     /* zero-copy splicing, once nothing needs to look at the bytes */
+        struct net_secret *sec; /* the secrets bound to name, for the rewriter */
         size_t n_sec;
         struct evutil_addrinfo *sync_ai;
         int sync_result;
         bool in_resolve, sync_done, deciding;
         char name[NET_NAME_MAX + 1]; /* empty: the sandbox dialled an IP literal */
-        char addr[INET6_ADDRSTRLEN];  /* the address dialled (or to be) */
-        char dst[INET6_ADDRSTRLEN];   /* the address the sandbox dialled */
+        char addr[INET6_ADDRSTRLEN]; /* the address dialled (or to be) */
+        char dst[INET6_ADDRSTRLEN];  /* the address the sandbox dialled */
         char reason[200];
         uint16_t port, dial_port;
         bool from_override; /* the operator named this address: no range check */
@@ -66,7 +66,7 @@ struct px_conn {
 struct px_dir {
         struct px_conn *c;
         int from, to, pr, pw;
-        size_t held;   /* bytes in the pipe */
+        size_t held; /* bytes in the pipe */
         bool eof, shut;
         uint64_t *count;
         struct event *rev, *wev;
@@ -88,12 +88,11 @@ static int64_t ms_since(const struct timeval *t)
 
 static void conn_log(struct px_conn *c)
 {
-        json_t *rec = json_pack("{s:I, s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:I, s:I, s:b}",
-                                "ts", (json_int_t)c->start.tv_sec * 1000 + c->start.tv_usec / 1000,
-                                "name", c->name, "addr", c->addr, "dst", c->dst, "port", (int)c->port,
-                                "decision", c->decision ? c->decision : "allow", "reason",
-                                c->reason, "bytes_out", (json_int_t)c->tx, "bytes_in",
-                                (json_int_t)c->rx, "ms", (json_int_t)ms_since(&c->start),
+        json_t *rec = json_pack("{s:I, s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:I, s:I, s:b}", "ts",
+                                (json_int_t)c->start.tv_sec * 1000 + c->start.tv_usec / 1000, "name", c->name, "addr",
+                                c->addr, "dst", c->dst, "port", (int)c->port, "decision",
+                                c->decision ? c->decision : "allow", "reason", c->reason, "bytes_out",
+                                (json_int_t)c->tx, "bytes_in", (json_int_t)c->rx, "ms", (json_int_t)ms_since(&c->start),
                                 "tls_intercepted", c->mitm);
         if (rec)
                 px_log_record(c->sb, rec);
@@ -205,8 +204,7 @@ static void on_502_event(struct bufferevent *bev, short what, void *arg)
 static void send_502(struct px_conn *c)
 {
         char body[400];
-        int blen = snprintf(body, sizeof(body), "airlock: %s:%u unreachable: %s\n", c->name, c->port,
-                            c->reason);
+        int blen = snprintf(body, sizeof(body), "airlock: %s:%u unreachable: %s\n", c->name, c->port, c->reason);
 
         struct timeval linger = { 2, 0 };
 
@@ -380,8 +378,7 @@ static void pass(struct px_conn *c, struct bufferevent *from, struct bufferevent
 static void maybe_finish(struct px_conn *c)
 {
         /* Both ways closed and flushed: done. */
-        if (c->down_eof && c->up_eof &&
-            !evbuffer_get_length(bufferevent_get_output(c->down)) &&
+        if (c->down_eof && c->up_eof && !evbuffer_get_length(bufferevent_get_output(c->down)) &&
             !evbuffer_get_length(bufferevent_get_output(c->up)))
                 conn_free(c);
 }
@@ -523,8 +520,7 @@ static bool try_raw(struct px_conn *c)
         if (!c->raw)
                 return false;
         int down = take_fd(&c->down), up = take_fd(&c->up);
-        if (raw_dir_init(c, &c->raw[0], down, up, &c->tx) < 0 ||
-            raw_dir_init(c, &c->raw[1], up, down, &c->rx) < 0) {
+        if (raw_dir_init(c, &c->raw[0], down, up, &c->tx) < 0 || raw_dir_init(c, &c->raw[1], up, down, &c->rx) < 0) {
                 conn_free(c);
                 return true;
         }
@@ -648,11 +644,10 @@ static void on_up_event(struct bufferevent *bev, short what, void *arg)
                 unsigned long e = bufferevent_get_openssl_error(bev);
                 int se = EVUTIL_SOCKET_ERROR();
                 if (e)
-                        snprintf(c->reason, sizeof(c->reason), "upstream TLS failed: %s",
-                                 ERR_reason_error_string(e));
+                        snprintf(c->reason, sizeof(c->reason), "upstream TLS failed: %s", ERR_reason_error_string(e));
                 else
-                        snprintf(c->reason, sizeof(c->reason), "connect to %s port %u failed: %s",
-                                 c->addr, c->dial_port, se ? strerror(se) : "connection closed");
+                        snprintf(c->reason, sizeof(c->reason), "connect to %s port %u failed: %s", c->addr,
+                                 c->dial_port, se ? strerror(se) : "connection closed");
                 bufferevent_free(c->up);
                 c->up = NULL;
                 dial_next(c);
@@ -682,12 +677,12 @@ static void dial_next(struct px_conn *c)
                 memcpy(&c->dial, sa, c->ai_cur->ai_addrlen);
                 ((struct sockaddr_in *)&c->dial)->sin_port = htons(c->dial_port);
                 evutil_inet_ntop(sa->sa_family,
-                                 sa->sa_family == AF_INET
-                                         ? (void *)&((struct sockaddr_in *)sa)->sin_addr
-                                         : (void *)&((struct sockaddr_in6 *)sa)->sin6_addr,
+                                 sa->sa_family == AF_INET ? (void *)&((struct sockaddr_in *)sa)->sin_addr
+                                                          : (void *)&((struct sockaddr_in6 *)sa)->sin6_addr,
                                  c->addr, sizeof(c->addr));
                 enum net_addr_class k = net_addr_classify((struct sockaddr *)&c->dial);
-                if (k != NET_ADDR_PUBLIC && !c->from_override && !net_cidr_list_contains(&px.cfg.allowed, (struct sockaddr *)&c->dial)) {
+                if (k != NET_ADDR_PUBLIC && !c->from_override &&
+                    !net_cidr_list_contains(&px.cfg.allowed, (struct sockaddr *)&c->dial)) {
                         snprintf(c->reason, sizeof(c->reason),
                                  "%s resolves to %s, a %s address the operator has not allowed",
                                  c->name[0] ? c->name : "the address", c->addr, net_addr_class_name(k));
@@ -699,9 +694,8 @@ static void dial_next(struct px_conn *c)
                 bufferevent_setcb(c->up, NULL, NULL, on_up_event, c);
                 c->ai_cur = c->ai_cur->ai_next;
                 if (bufferevent_socket_connect(c->up, (struct sockaddr *)&c->dial,
-                                               (int)(c->dial.ss_family == AF_INET
-                                                             ? sizeof(struct sockaddr_in)
-                                                             : sizeof(struct sockaddr_in6))) < 0) {
+                                               (int)(c->dial.ss_family == AF_INET ? sizeof(struct sockaddr_in)
+                                                                                  : sizeof(struct sockaddr_in6))) < 0) {
                         bufferevent_free(c->up);
                         c->up = NULL;
                         continue;
@@ -717,8 +711,7 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 {
         struct px_conn *c = arg;
 
-        conn_refuse(c, "no answer from %s within %d s", c->name[0] ? c->name : c->addr,
-                    PX_CONNECT_TIMEOUT_S);
+        conn_refuse(c, "no answer from %s within %d s", c->name[0] ? c->name : c->addr, PX_CONNECT_TIMEOUT_S);
 }
 
 static void resolved(struct px_conn *c, struct evutil_addrinfo *ai)
@@ -750,8 +743,7 @@ static void on_resolved(int result, struct evutil_addrinfo *ai, void *arg)
 
 static struct evutil_addrinfo *addrinfo_of(const struct sockaddr *sa)
 {
-        socklen_t len = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
-                                                 : sizeof(struct sockaddr_in6);
+        socklen_t len = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
         /* one block, as evutil_freeaddrinfo() (freeaddrinfo) frees it */
         struct evutil_addrinfo *ai = calloc(1, sizeof(*ai) + sizeof(struct sockaddr_in6));
 
@@ -769,8 +761,7 @@ static struct evutil_addrinfo *addrinfo_of(const struct sockaddr *sa)
 static void resolve(struct px_conn *c, const struct sockaddr *orig)
 {
         struct timeval tv = { PX_CONNECT_TIMEOUT_S, 0 };
-        const struct net_override *o =
-                net_override_find(&px.cfg.overrides, c->name[0] ? c->name : c->addr, c->port);
+        const struct net_override *o = net_override_find(&px.cfg.overrides, c->name[0] ? c->name : c->addr, c->port);
         struct evutil_addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 
         c->dial_port = c->port;
@@ -797,8 +788,7 @@ static void resolve(struct px_conn *c, const struct sockaddr *orig)
                 }
                 c->in_resolve = false;
                 if (c->sync_result != 0)
-                        conn_refuse(c, "cannot resolve %s: %s", c->name,
-                                    evutil_gai_strerror(c->sync_result));
+                        conn_refuse(c, "cannot resolve %s: %s", c->name, evutil_gai_strerror(c->sync_result));
                 else
                         resolved(c, c->sync_ai);
         }
@@ -812,8 +802,7 @@ static void splice_start(struct px_conn *c)
                 /* The rewriter and the redactor write straight into the
                  * other side's output buffer. The redactor removes every
                  * secret of the sandbox, not only those sent this time. */
-                c->rw = net_req_rewriter_new(c->sec, c->n_sec, emit_evbuffer,
-                                             bufferevent_get_output(c->up));
+                c->rw = net_req_rewriter_new(c->sec, c->n_sec, emit_evbuffer, bufferevent_get_output(c->up));
                 c->rd = net_redactor_new(c->sb->secrets, c->sb->n_secrets, emit_evbuffer,
                                          bufferevent_get_output(c->down));
                 if (!c->rw || !c->rd) {
@@ -845,8 +834,7 @@ static int down_new(struct px_conn *c)
                         SSL_CTX_free(ctx);
                 if (!ssl)
                         return -1;
-                c->down = bufferevent_openssl_socket_new(px.base, c->fd, ssl,
-                                                         BUFFEREVENT_SSL_ACCEPTING, opts);
+                c->down = bufferevent_openssl_socket_new(px.base, c->fd, ssl, BUFFEREVENT_SSL_ACCEPTING, opts);
         } else {
                 c->down = bufferevent_socket_new(px.base, c->fd, opts);
         }
@@ -891,13 +879,13 @@ static void on_first_bytes(evutil_socket_t fd, short what, void *arg)
 static int original_dst(int fd, struct sockaddr_storage *ss)
 {
         socklen_t len = sizeof(struct sockaddr_in6);
-        struct sockaddr_storage local;
+        struct sockaddr_storage local = { 0 };
         socklen_t llen = sizeof(local);
 
         if (getsockname(fd, (struct sockaddr *)&local, &llen) < 0)
                 return -errno;
-        bool v4 = local.ss_family == AF_INET ||
-                  IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&local)->sin6_addr);
+        // NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult): getsockname() filled it
+        bool v4 = local.ss_family == AF_INET || IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&local)->sin6_addr);
         if (v4) {
                 len = sizeof(struct sockaddr_in);
                 if (getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, ss, &len) < 0)
@@ -930,6 +918,7 @@ static void classify(struct px_conn *c, const struct sockaddr_storage *dst)
                 }
         } else {
                 const struct sockaddr_in6 *in6 = (const void *)dst;
+                // NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): the caller filled dst (SO_ORIGINAL_DST)
                 c->port = ntohs(in6->sin6_port);
                 inet_ntop(AF_INET6, &in6->sin6_addr, c->addr, sizeof(c->addr));
                 snprintf(c->dst, sizeof(c->dst), "%s", c->addr);

@@ -13,8 +13,8 @@
 #define PX_DNS_TTL 60
 #define PX_DNS_BATCH 64 /* queries answered per wake-up, so one sandbox cannot starve the rest */
 
-static void answer(struct px_sandbox *sb, const uint8_t *msg, size_t len,
-                   const struct sockaddr *from, socklen_t from_len)
+static void answer(struct px_sandbox *sb, const uint8_t *msg, size_t len, const struct sockaddr *from,
+                   socklen_t from_len)
 {
         struct net_dns_query q;
         uint8_t out[NET_DNS_MAX_MSG];
@@ -26,8 +26,7 @@ static void answer(struct px_sandbox *sb, const uint8_t *msg, size_t len,
                 n = net_dns_build_reply(&q, NET_DNS_RCODE_REFUSED, NULL, 0, out, sizeof(out));
         } else if (q.qtype == NET_DNS_TYPE_A) {
                 uint32_t a = htonl(px_names_addr(&sb->names, q.name));
-                n = net_dns_build_reply(&q, NET_DNS_RCODE_NOERROR, (const uint8_t *)&a, PX_DNS_TTL,
-                                        out, sizeof(out));
+                n = net_dns_build_reply(&q, NET_DNS_RCODE_NOERROR, (const uint8_t *)&a, PX_DNS_TTL, out, sizeof(out));
         } else {
                 n = net_dns_build_reply(&q, NET_DNS_RCODE_NOERROR, NULL, 0, out, sizeof(out));
         }
@@ -43,8 +42,7 @@ void px_dns_on_query(evutil_socket_t fd, short what, void *arg)
 
         for (int i = 0; i < PX_DNS_BATCH; i++) {
                 socklen_t from_len = sizeof(from);
-                ssize_t n = recvfrom(fd, msg, sizeof(msg), MSG_DONTWAIT, (struct sockaddr *)&from,
-                                     &from_len);
+                ssize_t n = recvfrom(fd, msg, sizeof(msg), MSG_DONTWAIT, (struct sockaddr *)&from, &from_len);
                 if (n < 0)
                         return;
                 answer(sb, msg, (size_t)n, (struct sockaddr *)&from, from_len);

@@ -46,8 +46,7 @@ void px_log_record(const struct px_sandbox *sb, json_t *rec)
         json_decref(m);
 }
 
-int px_secrets_for(const struct px_sandbox *sb, const char *name, struct net_secret **ret,
-                   size_t *ret_n)
+int px_secrets_for(const struct px_sandbox *sb, const char *name, struct net_secret **ret, size_t *ret_n)
 {
         size_t n = 0;
 
@@ -106,8 +105,7 @@ static void sandbox_free(struct px_sandbox *sb)
         free(sb);
 }
 
-static int policy_from_json(struct net_policy *p, json_t *list, bool absent_is_any,
-                            struct al_error *err)
+static int policy_from_json(struct net_policy *p, json_t *list, bool absent_is_any, struct al_error *err)
 {
         size_t i;
         json_t *v;
@@ -120,7 +118,7 @@ static int policy_from_json(struct net_policy *p, json_t *list, bool absent_is_a
                 return 0;
         }
         net_policy_init_none(p);
-        json_array_foreach(list, i, v) {
+        json_array_foreach (list, i, v) {
                 int r = net_policy_add(p, json_string_value(v) ? json_string_value(v) : "", err);
                 if (r < 0)
                         return r;
@@ -141,12 +139,11 @@ static int secrets_from_json(struct px_sandbox *sb, json_t *list, struct al_erro
         sb->secret_hosts = calloc(n, sizeof(*sb->secret_hosts));
         if (!sb->secrets || !sb->secret_hosts)
                 return al_error_setx(err, ENOMEM, "secrets");
-        json_array_foreach(list, i, v) {
+        json_array_foreach (list, i, v) {
                 const char *ph = json_string_value(json_object_get(v, "placeholder"));
                 const char *val = json_string_value(json_object_get(v, "value"));
                 json_t *hosts = json_object_get(v, "hosts");
-                if (!ph || !val || !json_is_array(hosts) ||
-                    net_secret_set(&sb->secrets[i], ph, val, err) < 0)
+                if (!ph || !val || !json_is_array(hosts) || net_secret_set(&sb->secrets[i], ph, val, err) < 0)
                         return al_error_setx(err, EINVAL, "bad secret");
                 sb->n_secrets = i + 1;
                 int r = policy_from_json(&sb->secret_hosts[i], hosts, false, err);
@@ -185,8 +182,7 @@ static int sandbox_add(json_t *m, const int *fds, size_t nfds, struct al_error *
         if (r >= 0)
                 r = secrets_from_json(sb, json_object_get(m, "secrets"), err);
         if (r >= 0) {
-                sb->accept_ev = event_new(px.base, sb->listen_fd, EV_READ | EV_PERSIST,
-                                          px_conn_on_accept, sb);
+                sb->accept_ev = event_new(px.base, sb->listen_fd, EV_READ | EV_PERSIST, px_conn_on_accept, sb);
                 sb->dns_ev = event_new(px.base, sb->dns_fd, EV_READ | EV_PERSIST, px_dns_on_query, sb);
                 sb->accept_pause = evtimer_new(px.base, on_accept_resume, sb);
                 if (!sb->accept_ev || !sb->dns_ev || !sb->accept_pause || event_add(sb->accept_ev, NULL) < 0 ||
@@ -261,11 +257,20 @@ static int parse_args(int argc, char **argv, struct al_error *err)
 
         while (r >= 0 && (o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
                 switch (o) {
-                case 'c': px.cfg.ca_dir = optarg; break;
-                case 'u': px.cfg.upstream_ca = optarg; break;
-                case 'a': r = net_cidr_list_add(&px.cfg.allowed, optarg, err); break;
-                case 'o': r = net_override_list_add(&px.cfg.overrides, optarg, err); break;
-                default: return al_error_setx(err, EINVAL, "bad arguments");
+                case 'c':
+                        px.cfg.ca_dir = optarg;
+                        break;
+                case 'u':
+                        px.cfg.upstream_ca = optarg;
+                        break;
+                case 'a':
+                        r = net_cidr_list_add(&px.cfg.allowed, optarg, err);
+                        break;
+                case 'o':
+                        r = net_override_list_add(&px.cfg.overrides, optarg, err);
+                        break;
+                default:
+                        return al_error_setx(err, EINVAL, "bad arguments");
                 }
         }
         return r;
@@ -310,8 +315,7 @@ int main(int argc, char **argv)
                 return 1;
         }
         px.base = event_base_new();
-        px.dns = px.base ? evdns_base_new(px.base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
-                                                           EVDNS_BASE_DISABLE_WHEN_INACTIVE)
+        px.dns = px.base ? evdns_base_new(px.base, EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_DISABLE_WHEN_INACTIVE)
                          : NULL;
         if (!px.dns) { /* no usable resolv.conf: names resolve only by override */
                 px.dns = px.base ? evdns_base_new(px.base, 0) : NULL;

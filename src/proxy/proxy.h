@@ -22,25 +22,25 @@
 #include "net/policy.h"
 #include "net/rewrite.h"
 
-#define PX_MAX_SECRETS 64             /* secrets per sandbox */
-#define PX_MAX_SECRET_HOSTS 32        /* hosts per secret */
-#define PX_MAX_NAMES 4096             /* synthetic addresses per sandbox, recycled oldest first */
+#define PX_MAX_SECRETS 64      /* secrets per sandbox */
+#define PX_MAX_SECRET_HOSTS 32 /* hosts per secret */
+#define PX_MAX_NAMES 4096      /* synthetic addresses per sandbox, recycled oldest first */
 #define PX_NAME_BUCKETS 8192
 #define PX_SYNTH_NET 0xC6120000u      /* 198.18.0.0/15: never a real destination */
 #define PX_MAX_CONNS 1024             /* open connections per sandbox */
 #define PX_HIGH_WATER (1024u * 1024u) /* bytes queued toward one side before reading stops */
 #define PX_IO_CHUNK (1024u * 1024u)   /* one read or write of a spliced connection */
-#define PX_SPLICE_ROUNDS 16          /* pipe fills per wake-up, so that one stream cannot starve the rest */
+#define PX_SPLICE_ROUNDS 16           /* pipe fills per wake-up, so that one stream cannot starve the rest */
 #define PX_ACCEPT_PAUSE_MS 100
-#define PX_PEEK_MAX (16u * 1024u)     /* first bytes inspected for SNI / Host */
+#define PX_PEEK_MAX (16u * 1024u) /* first bytes inspected for SNI / Host */
 #define PX_CONNECT_TIMEOUT_S 10
-#define PX_REFUSE_WAIT_MS 150         /* how long a refusal waits to see if the client speaks HTTP */
+#define PX_REFUSE_WAIT_MS 150 /* how long a refusal waits to see if the client speaks HTTP */
 
 struct px_config {
-        struct net_cidr_list allowed;   /* special addresses the operator allows */
+        struct net_cidr_list allowed; /* special addresses the operator allows */
         struct net_override_list overrides;
         const char *ca_dir;
-        const char *upstream_ca;        /* extra bundle for verifying upstreams */
+        const char *upstream_ca; /* extra bundle for verifying upstreams */
 };
 
 struct px_names {
@@ -56,7 +56,7 @@ struct px_sandbox {
         char id[64];
         struct px_sandbox *next;
         struct net_policy policy;
-        struct net_secret *secrets;     /* placeholder and value */
+        struct net_secret *secrets;      /* placeholder and value */
         struct net_policy *secret_hosts; /* where each may be sent */
         size_t n_secrets;
         int listen_fd, dns_fd;
@@ -96,5 +96,4 @@ void px_conn_close_all(struct px_sandbox *sb);
 extern struct px px;
 void px_log_record(const struct px_sandbox *sb, json_t *rec); /* steals rec */
 /* The secrets bound to name (a new array, shallow copies), or none. */
-int px_secrets_for(const struct px_sandbox *sb, const char *name, struct net_secret **ret,
-                   size_t *ret_n);
+int px_secrets_for(const struct px_sandbox *sb, const char *name, struct net_secret **ret, size_t *ret_n);

@@ -85,8 +85,7 @@ static int read_uid_base(pid_t pid, uid_t *ret)
         if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
                 return -EIO;
         buf[n] = '\0';
-        if (sscanf(buf, "%lu %lu %lu", &inside, &outside, &count) != 3 || inside != 0 ||
-            outside < AL_UID_BASE)
+        if (sscanf(buf, "%lu %lu %lu", &inside, &outside, &count) != 3 || inside != 0 || outside < AL_UID_BASE)
                 return -EIO;
         *ret = (uid_t)outside;
         return 0;
@@ -100,8 +99,7 @@ static int send_fd(int sock, int fd)
                 char buf[CMSG_SPACE(sizeof(int))];
                 struct cmsghdr align;
         } u = { 0 };
-        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                              .msg_controllen = sizeof(u.buf) };
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
         struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 
         c->cmsg_level = SOL_SOCKET;
@@ -143,18 +141,16 @@ static int new_channel(struct rt_sandbox *sb, struct al_error *err)
 static int adopt(struct rt_sandbox *sb, const struct rt_ident *ident, struct al_error *err)
 {
         char path[64];
-        uint64_t start;
+        uint64_t start = 0;
         int r;
 
         sb->pidfd = (int)syscall(SYS_pidfd_open, ident->pid, 0);
         if (sb->pidfd < 0)
-                return al_error_set(err, errno == ESRCH ? ESRCH : errno, "find airlock-init (pid %d)",
-                                    (int)ident->pid);
+                return al_error_set(err, errno == ESRCH ? ESRCH : errno, "find airlock-init (pid %d)", (int)ident->pid);
         /* Checked after the pidfd is held: the pid cannot be reused meanwhile. */
         if (read_start_time(ident->pid, &start) < 0 || start != ident->start_time ||
             !in_sandbox_cgroup(ident->pid, sb->id))
-                return al_error_setx(err, ESRCH, "pid %d is not this sandbox's airlock-init any more",
-                                     (int)ident->pid);
+                return al_error_setx(err, ESRCH, "pid %d is not this sandbox's airlock-init any more", (int)ident->pid);
         sb->pid = ident->pid;
         r = read_uid_base(sb->pid, &sb->uid_base);
         if (r < 0)
@@ -176,8 +172,7 @@ static int adopt(struct rt_sandbox *sb, const struct rt_ident *ident, struct al_
         return r;
 }
 
-int rt_sandbox_adopt(const char *id, const struct rt_ident *ident, struct rt_sandbox **ret,
-                     struct al_error *err)
+int rt_sandbox_adopt(const char *id, const struct rt_ident *ident, struct rt_sandbox **ret, struct al_error *err)
 {
         struct rt_sandbox *sb;
         int r;
@@ -187,7 +182,11 @@ int rt_sandbox_adopt(const char *id, const struct rt_ident *ident, struct rt_san
         sb = calloc(1, sizeof(*sb));
         if (!sb)
                 return al_error_set(err, ENOMEM, "allocate sandbox");
-        *sb = (struct rt_sandbox){ .pid = -1, .pidfd = -1, .chan_fd = -1, .slot_fd = -1, .mntns_fd = -1,
+        *sb = (struct rt_sandbox){ .pid = -1,
+                                   .pidfd = -1,
+                                   .chan_fd = -1,
+                                   .slot_fd = -1,
+                                   .mntns_fd = -1,
                                    .adopted = true,
                                    .door = { .netns_fd = -1, .listen_fd = -1, .dns_fd = -1 } };
         snprintf(sb->id, sizeof(sb->id), "%s", id);
@@ -269,7 +268,7 @@ static int remove_cgroups(const char *root, const char *const *keep, size_t n_ke
                         continue;
                 snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
                 if (listed(de->d_name, gone, n_gone)) {
-                        kill_all(path); /* a sandbox the store says ended must not run on */
+                        kill_all(path);             /* a sandbox the store says ended must not run on */
                         if (rt_cg_rmdir(path) == 0) /* its processes may still be on their way out */
                                 removed++;
                 } else if (stat(path, &st) == 0 && st.st_mtime + 60 < time(NULL) && rmdir(path) == 0) {

@@ -64,8 +64,7 @@ int rt_cgroup_detect(const char *mounts_path, struct rt_cgroup_roots *ret)
                         fclose(c);
                 }
         }
-        if (strstr(unified_ctrl, "memory") && strstr(unified_ctrl, "pids") &&
-            strstr(unified_ctrl, "cpu"))
+        if (strstr(unified_ctrl, "memory") && strstr(unified_ctrl, "pids") && strstr(unified_ctrl, "cpu"))
                 r.version = RT_CG_V2;
         else if (r.memory[0] && r.cpu[0] && r.pids[0])
                 r.version = RT_CG_V1;
@@ -75,8 +74,7 @@ int rt_cgroup_detect(const char *mounts_path, struct rt_cgroup_roots *ret)
         return r.version == RT_CG_NONE ? -ENOENT : 0;
 }
 
-int rt_cgroup_init(struct rt_cgroup *cg, const struct rt_cgroup_roots *roots, const char *id,
-                   struct al_error *err)
+int rt_cgroup_init(struct rt_cgroup *cg, const struct rt_cgroup_roots *roots, const char *id, struct al_error *err)
 {
         memset(cg, 0, sizeof(*cg));
         snprintf(cg->id, sizeof(cg->id), "%s", id);

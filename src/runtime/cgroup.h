@@ -12,7 +12,11 @@
 
 #define RT_CG_GROUP "airlock" /* our parent group under each hierarchy */
 
-enum rt_cg_version { RT_CG_NONE = 0, RT_CG_V1 = 1, RT_CG_V2 = 2 };
+enum rt_cg_version {
+        RT_CG_NONE = 0,
+        RT_CG_V1 = 1,
+        RT_CG_V2 = 2
+};
 
 struct rt_cgroup_roots {
         enum rt_cg_version version;
@@ -42,8 +46,7 @@ extern const struct rt_cgroup_ops rt_cgroup_v2_ops;
 /* Find the hierarchies from a mounts table (normally /proc/self/mounts). */
 int rt_cgroup_detect(const char *mounts_path, struct rt_cgroup_roots *ret);
 /* Bind cg to the right ops for roots. */
-int rt_cgroup_init(struct rt_cgroup *cg, const struct rt_cgroup_roots *roots, const char *id,
-                   struct al_error *err);
+int rt_cgroup_init(struct rt_cgroup *cg, const struct rt_cgroup_roots *roots, const char *id, struct al_error *err);
 
 /* Shared helpers for the writers. */
 int rt_cg_write(const char *dir, const char *file, const char *value, struct al_error *err);

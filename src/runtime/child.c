@@ -49,12 +49,10 @@ static int write_hosts_child(const char *id, uid_t base, struct al_error *err)
 {
         char buf[256];
 
-        snprintf(buf, sizeof(buf),
-                 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n127.0.1.1\t%s\n", id);
+        snprintf(buf, sizeof(buf), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n127.0.1.1\t%s\n", id);
         int r = write_etc_child("/etc/hosts", buf, base, err);
         if (r >= 0)
-                r = write_etc_child("/etc/resolv.conf", "nameserver 127.0.0.1\noptions ndots:0\n",
-                                    base, err);
+                r = write_etc_child("/etc/resolv.conf", "nameserver 127.0.0.1\noptions ndots:0\n", base, err);
         return r;
 }
 
@@ -192,7 +190,7 @@ int rt_child_main(void *arg)
         if (r >= 0)
                 r = lock_down_child(a, &err);
         if (r >= 0)
-                r = exec_init_child(a, &sync_fd, &err);
+                (void)exec_init_child(a, &sync_fd, &err); /* returns only on failure, with err set */
         report_child(sync_fd, &err);
         _exit(127);
 }

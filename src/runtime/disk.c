@@ -24,8 +24,17 @@ extern char **environ;
 
 static int run_mkfs(const char *path, struct al_error *err)
 {
-        char *const argv[] = { "mkfs.ext4", "-q", "-F", "-m", "0", "-O", "^has_journal,^resize_inode",
-                               "-E", "lazy_itable_init=1,nodiscard", (char *)path, NULL };
+        char *const argv[] = { "mkfs.ext4",
+                               "-q",
+                               "-F",
+                               "-m",
+                               "0",
+                               "-O",
+                               "^has_journal,^resize_inode",
+                               "-E",
+                               "lazy_itable_init=1,nodiscard",
+                               (char *)path,
+                               NULL };
         posix_spawn_file_actions_t fa;
         pid_t pid;
         int status, r;
@@ -44,8 +53,7 @@ static int run_mkfs(const char *path, struct al_error *err)
         return 0;
 }
 
-static int ensure_template(const char *dir, uint64_t bytes, char *ret_path, size_t len,
-                           struct al_error *err)
+static int ensure_template(const char *dir, uint64_t bytes, char *ret_path, size_t len, struct al_error *err)
 {
         char tmp[PATH_MAX + 64];
         _cleanup_fd_ int fd = -1;
@@ -123,8 +131,8 @@ int rt_loop_attach(int backing, bool ro, char ret_dev[64], int *ret_fd, struct a
         return al_error_setx(err, EBUSY, "no free loop device after 64 tries");
 }
 
-int rt_disk_attach_parent(const char *state_dir, const char *id, uint64_t bytes,
-                          char ret_dev[64], int *ret_loop_fd, struct al_error *err)
+int rt_disk_attach_parent(const char *state_dir, const char *id, uint64_t bytes, char ret_dev[64], int *ret_loop_fd,
+                          struct al_error *err)
 {
         char dir[PATH_MAX], tpl[PATH_MAX + 64], path[PATH_MAX + 64];
         _cleanup_fd_ int src = -1, dst = -1;

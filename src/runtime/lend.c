@@ -158,8 +158,7 @@ static int attach_cb(const struct rt_sandbox *sb, int mount_fd)
 
         if (dir < 0)
                 return -1;
-        return (int)syscall(SYS_move_mount, mount_fd, "", dir, "",
-                            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        return (int)syscall(SYS_move_mount, mount_fd, "", dir, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 }
 
 static int detach_cb(const struct rt_sandbox *sb, int unused)
@@ -222,15 +221,16 @@ static uint64_t image_bytes(const char *dir)
         return bytes;
 }
 
-
 int rt_sandbox_lend(const struct rt_sandbox *sb, const char *image, const struct rt_lend_size *size,
                     struct rt_lend *ret, struct al_error *err)
 {
         uint64_t bytes, upper = 0, lower = 0;
         char path[PATH_MAX + 64];
         struct stat st;
-        char *const mkfs[] = { "mkfs.ext4", "-q", "-F", "-m", "0", "-E",
-                               "lazy_itable_init=1,lazy_journal_init=1,nodiscard", (char *)image, NULL };
+        char *const mkfs[] = {
+                "mkfs.ext4",   "-q", "-F", "-m", "0", "-E", "lazy_itable_init=1,lazy_journal_init=1,nodiscard",
+                (char *)image, NULL
+        };
         _cleanup_fd_ int fd = -1, m = -1;
         int r;
 

@@ -27,26 +27,29 @@
 
 /* Docker's masked and read-only lists, plus kallsyms and interrupts. */
 static const char *const masked_files[] = {
-        "proc/kcore",       "proc/keys",        "proc/latency_stats", "proc/timer_list",
-        "proc/timer_stats", "proc/sched_debug", "proc/kallsyms",      "proc/interrupts",
-        "proc/sysrq-trigger", "proc/kmsg",      "proc/config.gz",
+        "proc/kcore",         "proc/keys",        "proc/latency_stats", "proc/timer_list",
+        "proc/timer_stats",   "proc/sched_debug", "proc/kallsyms",      "proc/interrupts",
+        "proc/sysrq-trigger", "proc/kmsg",        "proc/config.gz",
 };
 static const char *const masked_dirs[] = {
-        "proc/acpi",    "proc/asound",       "proc/scsi",   "proc/driver",
-        "sys/firmware", "sys/kernel/debug",  "sys/kernel/security", "sys/kernel/tracing",
-        "sys/devices/virtual/powercap", "sys/fs/bpf", "sys/fs/fuse", "sys/fs/pstore",
+        "proc/acpi",           "proc/asound",        "proc/scsi",
+        "proc/driver",         "sys/firmware",       "sys/kernel/debug",
+        "sys/kernel/security", "sys/kernel/tracing", "sys/devices/virtual/powercap",
+        "sys/fs/bpf",          "sys/fs/fuse",        "sys/fs/pstore",
 };
 static const char *const readonly_dirs[] = {
-        "proc/bus", "proc/fs", "proc/irq", "proc/sys",
+        "proc/bus",
+        "proc/fs",
+        "proc/irq",
+        "proc/sys",
 };
 static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
 
-static int mnt(const char *src, const char *dst, const char *type, unsigned long flags,
-               const char *data, struct al_error *err)
+static int mnt(const char *src, const char *dst, const char *type, unsigned long flags, const char *data,
+               struct al_error *err)
 {
         if (mount(src, dst, type, flags, data) < 0)
-                return al_error_set(err, errno, "mount %s on %s",
-                                    type ? type : (src ? src : "(remount)"), dst);
+                return al_error_set(err, errno, "mount %s on %s", type ? type : (src ? src : "(remount)"), dst);
         return 0;
 }
 
@@ -72,8 +75,7 @@ static int make_dir(const char *path, mode_t mode, struct al_error *err)
         if (lstat(path, &st) < 0)
                 return al_error_set(err, errno, "stat %s", path);
         if (!S_ISDIR(st.st_mode))
-                return al_error_setx(err, ENOTDIR,
-                                     "image has %s as a %s, not a directory: refusing it", path,
+                return al_error_setx(err, ENOTDIR, "image has %s as a %s, not a directory: refusing it", path,
                                      S_ISLNK(st.st_mode) ? "symlink" : "file");
         return 0;
 }
@@ -96,8 +98,7 @@ static int mask_paths(const char *root, struct al_error *err)
                 snprintf(path, sizeof(path), "%s/%s", root, masked_dirs[i]);
                 if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
                         continue;
-                if (mnt("tmpfs", path, "tmpfs", MS_RDONLY | NOSUID_NODEV_NOEXEC, "size=0,mode=0555",
-                        err) < 0)
+                if (mnt("tmpfs", path, "tmpfs", MS_RDONLY | NOSUID_NODEV_NOEXEC, "size=0,mode=0555", err) < 0)
                         return -err->code;
         }
         for (size_t i = 0; i < ARRAY_SIZE(readonly_dirs); i++) {
@@ -120,8 +121,7 @@ static int setup_disk(const struct rt_child_args *a, struct al_error *err)
         snprintf(disk, sizeof(disk), "%s/disk", a->staging);
         r = make_dir(disk, 0700, err);
         if (r >= 0)
-                r = mnt(a->loop_dev, disk, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME,
-                        "noinit_itable", err);
+                r = mnt(a->loop_dev, disk, "ext4", MS_NOSUID | MS_NODEV | MS_NOATIME, "noinit_itable", err);
         if (r < 0)
                 return r;
         const char *subdirs[] = { "upper", "work" };
@@ -154,8 +154,7 @@ static int setup_lower(const struct rt_child_args *a, struct al_error *err)
                 return -err->code;
         if (a->cfg->root_kind == RT_ROOT_SNAPSHOT) /* volume.c: a snapshot in place of the image */
                 return rt_root_snapshot_child(a, lower, err);
-        tree = (int)syscall(SYS_open_tree, AT_FDCWD, a->image_root,
-                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        tree = (int)syscall(SYS_open_tree, AT_FDCWD, a->image_root, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
         if (tree < 0)
                 return al_error_set(err, errno, "open image %s", a->image_root);
         if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
@@ -209,20 +208,16 @@ static int setup_dev(const char *root, uid_t base, struct al_error *err)
                         return r;
         }
         snprintf(path, sizeof(path), "%s/pts", dev);
-        snprintf(opts, sizeof(opts), "newinstance,ptmxmode=0666,mode=0620,gid=%u",
-                 base + RT_SANDBOX_GID_TTY);
-        if (make_dir(path, 0755, err) < 0 ||
-            mnt("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC, opts, err) < 0)
+        snprintf(opts, sizeof(opts), "newinstance,ptmxmode=0666,mode=0620,gid=%u", base + RT_SANDBOX_GID_TTY);
+        if (make_dir(path, 0755, err) < 0 || mnt("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC, opts, err) < 0)
                 return -err->code;
         snprintf(path, sizeof(path), "%s/shm", dev);
         snprintf(opts, sizeof(opts), "size=%llu,mode=1777", (unsigned long long)AL_SHM_SIZE);
-        if (make_dir(path, 01777, err) < 0 ||
-            mnt("tmpfs", path, "tmpfs", NOSUID_NODEV_NOEXEC, opts, err) < 0)
+        if (make_dir(path, 01777, err) < 0 || mnt("tmpfs", path, "tmpfs", NOSUID_NODEV_NOEXEC, opts, err) < 0)
                 return -err->code;
         const char *links[][2] = {
-                { "pts/ptmx", "ptmx" },         { "/proc/self/fd", "fd" },
-                { "/proc/self/fd/0", "stdin" }, { "/proc/self/fd/1", "stdout" },
-                { "/proc/self/fd/2", "stderr" },
+                { "pts/ptmx", "ptmx" },          { "/proc/self/fd", "fd" },       { "/proc/self/fd/0", "stdin" },
+                { "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
         };
         for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
                 snprintf(path, sizeof(path), "%s/%s", dev, links[i][1]);
@@ -236,8 +231,7 @@ static int setup_dev(const char *root, uid_t base, struct al_error *err)
         if (make_dir(path, 0711, err) < 0)
                 return -err->code;
         /* Nothing may be added to /dev from inside. */
-        return mnt(NULL, dev, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC,
-                   NULL, err);
+        return mnt(NULL, dev, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC, NULL, err);
 }
 
 static int setup_cgroupfs(const char *root, const struct rt_cgroup_roots *cg, struct al_error *err)
@@ -326,8 +320,7 @@ int rt_rootfs_setup_child(const struct rt_child_args *a, struct al_error *err)
         /* Nothing we mount may propagate back to the host, or the other way. */
         r = mnt(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL, err);
         if (r >= 0)
-                r = mnt("tmpfs", a->staging, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                        "size=64k,mode=0700", err);
+                r = mnt("tmpfs", a->staging, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,mode=0700", err);
         if (r >= 0)
                 r = setup_disk(a, err);
         if (r >= 0)

@@ -50,10 +50,14 @@ static int route_add(int family, const void *src, size_t src_len, int ifindex, s
                 struct rtmsg rt;
                 char attrs[64];
         } req = {
-                .nh = { .nlmsg_type = RTM_NEWROUTE, .nlmsg_seq = 1,
+                .nh = { .nlmsg_type = RTM_NEWROUTE,
+                        .nlmsg_seq = 1,
                         .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL },
-                .rt = { .rtm_family = (unsigned char)family, .rtm_table = RT_TABLE_MAIN,
-                        .rtm_protocol = RTPROT_STATIC, .rtm_scope = RT_SCOPE_LINK, .rtm_type = RTN_UNICAST },
+                .rt = { .rtm_family = (unsigned char)family,
+                        .rtm_table = RT_TABLE_MAIN,
+                        .rtm_protocol = RTPROT_STATIC,
+                        .rtm_scope = RT_SCOPE_LINK,
+                        .rtm_type = RTN_UNICAST },
         };
         struct {
                 struct nlmsghdr nh;
@@ -78,8 +82,7 @@ static int route_add(int family, const void *src, size_t src_len, int ifindex, s
         if (send(fd, &req, off, 0) < 0 || recv(fd, &ack, sizeof(ack), 0) < (ssize_t)sizeof(ack))
                 return al_error_set(err, errno, "netlink route request");
         if (ack.nh.nlmsg_type == NLMSG_ERROR && ack.e.error != 0)
-                return al_error_set(err, -ack.e.error, "add the IPv%d route into loopback",
-                                    family == AF_INET ? 4 : 6);
+                return al_error_set(err, -ack.e.error, "add the IPv%d route into loopback", family == AF_INET ? 4 : 6);
         return 0;
 }
 
@@ -106,9 +109,9 @@ static int routes_add(struct al_error *err)
 static int door_socket(int type, uint16_t port, struct al_error *err)
 {
         int one = 1, zero = 0;
-        struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port),
-                                   .sin6_addr = IN6ADDR_ANY_INIT };
-        struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(port),
+        struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = IN6ADDR_ANY_INIT };
+        struct sockaddr_in a4 = { .sin_family = AF_INET,
+                                  .sin_port = htons(port),
                                   .sin_addr.s_addr = htonl(INADDR_ANY) };
         _cleanup_fd_ int fd = socket(AF_INET6, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         int r;
@@ -159,8 +162,7 @@ static int host_netns(struct al_error *err)
 }
 
 /* Enter the sandbox's network namespace, run fn, come back whatever fn did. */
-static int in_netns(int netns_fd, int (*fn)(void *, struct al_error *), void *arg,
-                    struct al_error *err)
+static int in_netns(int netns_fd, int (*fn)(void *, struct al_error *), void *arg, struct al_error *err)
 {
         int home = host_netns(err), r;
 
@@ -172,8 +174,7 @@ static int in_netns(int netns_fd, int (*fn)(void *, struct al_error *), void *ar
         if (setns(home, CLONE_NEWNET) < 0) {
                 /* Staying in a sandbox's namespace would send every later
                  * connection of airlockd there: not survivable. */
-                fprintf(stderr, "airlockd: cannot return to the host network namespace: %s\n",
-                        strerror(errno));
+                fprintf(stderr, "airlockd: cannot return to the host network namespace: %s\n", strerror(errno));
                 abort();
         }
         return r;
@@ -185,8 +186,7 @@ static int door_build_cb(void *arg, struct al_error *err)
 }
 
 /* Open the sandbox's network namespace into d and run fn there. */
-static int with_netns(pid_t pid, struct rt_door *d, int (*fn)(void *, struct al_error *),
-                      struct al_error *err)
+static int with_netns(pid_t pid, struct rt_door *d, int (*fn)(void *, struct al_error *), struct al_error *err)
 {
         char path[64];
 

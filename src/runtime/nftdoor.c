@@ -124,8 +124,7 @@ static bool to_lo4(struct nftnl_rule *r)
         static const uint8_t mask[4] = { 0xff, 0, 0, 0 }, xor[4] = { 0 }, net[4] = { 127, 0, 0, 0 };
         struct nftnl_expr *e;
 
-        if (!is_family(r, NFPROTO_IPV4) ||
-            !payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4) /* daddr */ ||
+        if (!is_family(r, NFPROTO_IPV4) || !payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4) /* daddr */ ||
             !(e = expr(r, "bitwise")))
                 return false;
         nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
@@ -193,8 +192,8 @@ static void add_table(struct batch *b)
                 return;
         }
         nftnl_table_set_str(t, NFTNL_TABLE_NAME, DOOR_TABLE);
-        nh = nftnl_table_nlmsg_build_hdr(next_msg(b), NFT_MSG_NEWTABLE, NFPROTO_INET,
-                                         NLM_F_CREATE | NLM_F_ACK, b->seq++);
+        nh = nftnl_table_nlmsg_build_hdr(next_msg(b), NFT_MSG_NEWTABLE, NFPROTO_INET, NLM_F_CREATE | NLM_F_ACK,
+                                         b->seq++);
         nftnl_table_nlmsg_build_payload(nh, t);
         nftnl_table_free(t);
         b->acks++;
@@ -216,8 +215,8 @@ static void add_chain(struct batch *b, const char *name, const char *type, int p
         nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_LOCAL_OUT);
         nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
         nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, policy);
-        nh = nftnl_chain_nlmsg_build_hdr(next_msg(b), NFT_MSG_NEWCHAIN, NFPROTO_INET,
-                                         NLM_F_CREATE | NLM_F_ACK, b->seq++);
+        nh = nftnl_chain_nlmsg_build_hdr(next_msg(b), NFT_MSG_NEWCHAIN, NFPROTO_INET, NLM_F_CREATE | NLM_F_ACK,
+                                         b->seq++);
         nftnl_chain_nlmsg_build_payload(nh, c);
         nftnl_chain_free(c);
         b->acks++;

@@ -30,8 +30,8 @@ struct rt_limits {
 #define RT_OBJ_ID_MAX 48 /* "vol_..." and "snp_..." ids, with their NUL */
 
 struct rt_volume_mount {
-        char id[RT_OBJ_ID_MAX];          /* <state>/volumes/<id>.img */
-        char path[AL_MAX_VOLUME_PATH];   /* where it appears in the sandbox (rt_volume_path_valid) */
+        char id[RT_OBJ_ID_MAX];        /* <state>/volumes/<id>.img */
+        char path[AL_MAX_VOLUME_PATH]; /* where it appears in the sandbox (rt_volume_path_valid) */
 };
 
 enum rt_root_kind {
@@ -46,7 +46,7 @@ struct rt_config {
         const char *image;     /* name under <state_dir>/images/ */
         enum rt_profile profile;
         struct rt_limits limits;
-        int init_fd; /* sealed memfd holding airlock-init, owned by the caller */
+        int init_fd;           /* sealed memfd holding airlock-init, owned by the caller */
         const char *trust_dir; /* CA bundle for the sandbox (see mounts.c), or NULL */
         bool outlive_daemon;   /* keeps running when airlockd dies; rt_sandbox_adopt takes it back */
         /* Volumes and the root filesystem's source (volume.c): plain data,
@@ -58,7 +58,7 @@ struct rt_config {
 };
 
 struct rt_stats {
-        uint64_t oom_kills;   /* memory cgroup OOM kills */
+        uint64_t oom_kills;     /* memory cgroup OOM kills */
         uint64_t pids_max_hits; /* forks refused at the pids limit */
 };
 
@@ -102,8 +102,7 @@ int rt_sandbox_ident(const struct rt_sandbox *sb, struct rt_ident *ret);
  * that the process is that sandbox's airlock-init, takes a copy of its uid
  * slot's lock, hands it a new channel (it answers HELLO on it) and re-opens
  * its network door. -ESRCH when the sandbox is gone. */
-int rt_sandbox_adopt(const char *id, const struct rt_ident *ident, struct rt_sandbox **ret,
-                     struct al_error *err);
+int rt_sandbox_adopt(const char *id, const struct rt_ident *ident, struct rt_sandbox **ret, struct al_error *err);
 /* Let it run on without us (airlockd exits, leaving sandboxes for the next
  * start): frees sb and closes our descriptors; the sandbox is untouched. */
 void rt_sandbox_release(struct rt_sandbox *sb);
@@ -133,8 +132,8 @@ int rt_volume_make(const char *state_dir, const char *id, uint64_t bytes, enum r
 /* Copy a detached volume into <state>/snapshots/<snapshot_id>.img (read-only);
  * *ret_allocated gets the bytes it takes on the host. -EBUSY while a loop
  * device still holds the volume. */
-int rt_volume_snapshot(const char *state_dir, const char *volume_id, const char *snapshot_id,
-                       uint64_t *ret_allocated, struct al_error *err);
+int rt_volume_snapshot(const char *state_dir, const char *volume_id, const char *snapshot_id, uint64_t *ret_allocated,
+                       struct al_error *err);
 /* Remove the file of a volume (snapshot false) or a snapshot; a sandbox
  * using it keeps its open copy until it ends. */
 void rt_volume_remove(const char *state_dir, bool snapshot, const char *id);
@@ -155,9 +154,9 @@ struct rt_lend {
  * or a snapshot) plus what its root's filesystem has in use. */
 struct rt_lend_size {
         const char *state_dir;
-        const char *image;           /* RT_ROOT_IMAGE: its name */
+        const char *image; /* RT_ROOT_IMAGE: its name */
         enum rt_root_kind root_kind;
-        const char *root_id;         /* RT_ROOT_SNAPSHOT: its id */
+        const char *root_id; /* RT_ROOT_SNAPSHOT: its id */
 };
 int rt_sandbox_lend(const struct rt_sandbox *sb, const char *image, const struct rt_lend_size *size,
                     struct rt_lend *ret, struct al_error *err);

@@ -36,11 +36,11 @@ struct rt_child_args {
         char loop_dev[64];         /* the upper layer's block device */
         uid_t uid_base;
         int userns_fd;
-        int sync_fd; /* child end: SOCK_SEQPACKET to the parent */
-        int chan_fd; /* child end: becomes fd 3 of airlock-init */
+        int sync_fd;             /* child end: SOCK_SEQPACKET to the parent */
+        int chan_fd;             /* child end: becomes fd 3 of airlock-init */
         struct rt_vol_devs vols; /* volume.c */
-        int rdv_fds[2]; /* outlive_daemon: both ends of the rendezvous (fds 4 and 5), else -1 */
-        int slot_fd;    /* outlive_daemon: the uid slot's lock (fd 6), else -1 */
+        int rdv_fds[2];          /* outlive_daemon: both ends of the rendezvous (fds 4 and 5), else -1 */
+        int slot_fd;             /* outlive_daemon: the uid slot's lock (fd 6), else -1 */
 };
 
 /* netdoor.c's door, owned by a sandbox */
@@ -84,8 +84,7 @@ int rt_netdoor_socket(const struct rt_door *d, int domain, int type, struct al_e
 void rt_netdoor_close(struct rt_door *d);
 
 /* slot.c: a private host uid range per live sandbox */
-int rt_slot_acquire(const char *state_dir, unsigned *ret_slot, int *ret_lock_fd,
-                    struct al_error *err);
+int rt_slot_acquire(const char *state_dir, unsigned *ret_slot, int *ret_lock_fd, struct al_error *err);
 
 /* userns.c */
 uid_t rt_slot_uid_base(unsigned slot);
@@ -95,8 +94,8 @@ int rt_userns_open_parent(uid_t base, enum rt_profile profile, int *ret_fd, stru
 /* disk.c: an auto-clear loop device over backing (ro: read-only) */
 int rt_loop_attach(int backing, bool ro, char ret_dev[64], int *ret_fd, struct al_error *err);
 /* disk.c */
-int rt_disk_attach_parent(const char *state_dir, const char *id, uint64_t bytes,
-                          char ret_dev[64], int *ret_loop_fd, struct al_error *err);
+int rt_disk_attach_parent(const char *state_dir, const char *id, uint64_t bytes, char ret_dev[64], int *ret_loop_fd,
+                          struct al_error *err);
 
 /* volume.c */
 /* Run an e2fsprogs tool to completion; its first stderr line goes into err. */

@@ -77,8 +77,7 @@ static int check_image(const struct rt_config *cfg, char *root, size_t len, stru
         return 0;
 }
 
-static int prepare_staging(const struct rt_config *cfg, char *staging, size_t len,
-                           struct al_error *err)
+static int prepare_staging(const struct rt_config *cfg, char *staging, size_t len, struct al_error *err)
 {
         snprintf(staging, len, "%s/mnt", cfg->state_dir);
         if (mkdir(staging, 0700) < 0 && errno != EEXIST)
@@ -86,13 +85,12 @@ static int prepare_staging(const struct rt_config *cfg, char *staging, size_t le
         return 0;
 }
 
-static int clone_child(struct rt_child_args *a, pid_t *ret_pid, int *ret_pidfd,
-                       struct al_error *err)
+static int clone_child(struct rt_child_args *a, pid_t *ret_pid, int *ret_pidfd, struct al_error *err)
 {
         int pidfd = -1;
         struct clone_args ca = {
-                .flags = CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC |
-                         CLONE_NEWUTS | CLONE_NEWTIME | CLONE_PIDFD,
+                .flags = CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWTIME |
+                         CLONE_PIDFD,
                 .pidfd = (uint64_t)(uintptr_t)&pidfd,
                 .exit_signal = SIGCHLD,
         };
@@ -153,14 +151,13 @@ static int start_child(struct rt_sandbox *sb, int sync_fd, struct al_error *err)
         return al_error_setx(err, m.code > 0 ? m.code : EIO, "%s", m.msg);
 }
 
-static int create_process(struct rt_sandbox *sb, const struct rt_config *cfg,
-                          struct rt_child_args *a, struct al_error *err)
+static int create_process(struct rt_sandbox *sb, const struct rt_config *cfg, struct rt_child_args *a,
+                          struct al_error *err)
 {
         _cleanup_fd_ int loop_fd = -1;
         int sync[2], chan[2], r;
 
-        r = rt_disk_attach_parent(cfg->state_dir, cfg->id, cfg->limits.disk_bytes, a->loop_dev,
-                                  &loop_fd, err);
+        r = rt_disk_attach_parent(cfg->state_dir, cfg->id, cfg->limits.disk_bytes, a->loop_dev, &loop_fd, err);
         if (r >= 0)
                 r = rt_userns_open_parent(sb->uid_base, cfg->profile, &a->userns_fd, err);
         if (r < 0)
@@ -211,7 +208,10 @@ int rt_sandbox_create(const struct rt_config *cfg, struct rt_sandbox **ret, stru
         sb = calloc(1, sizeof(*sb));
         if (!sb)
                 return al_error_set(err, ENOMEM, "allocate sandbox");
-        *sb = (struct rt_sandbox){ .pid = -1, .pidfd = -1, .chan_fd = -1, .slot_fd = -1,
+        *sb = (struct rt_sandbox){ .pid = -1,
+                                   .pidfd = -1,
+                                   .chan_fd = -1,
+                                   .slot_fd = -1,
                                    .mntns_fd = -1,
                                    .door = { .netns_fd = -1, .listen_fd = -1, .dns_fd = -1 } };
         memcpy(sb->id, cfg->id, sizeof(sb->id));

@@ -27,12 +27,10 @@ static int add_clone_rules(scmp_filter_ctx ctx)
 
         for (size_t i = 0; i < rt_sc_ns_flags_len; i++)
                 all |= rt_sc_ns_flags[i];
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-                             SCMP_A0(SCMP_CMP_MASKED_EQ, all, 0));
+        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, all, 0));
         for (size_t i = 0; r == 0 && i < rt_sc_ns_flags_len; i++)
                 r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
-                                     SCMP_A0(SCMP_CMP_MASKED_EQ, rt_sc_ns_flags[i],
-                                             rt_sc_ns_flags[i]));
+                                     SCMP_A0(SCMP_CMP_MASKED_EQ, rt_sc_ns_flags[i], rt_sc_ns_flags[i]));
         return r;
 }
 
@@ -42,19 +40,16 @@ static int add_socket_rules(scmp_filter_ctx ctx)
         const int ok_types[] = { SOCK_STREAM, SOCK_DGRAM };
         int r;
 
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-                             SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
         /* NETLINK_ROUTE lets programs list their own interfaces; nothing else. */
         if (r == 0)
-                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
-                                     SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
+                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2, SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
                                      SCMP_A2(SCMP_CMP_EQ, NETLINK_ROUTE));
         /* EPROTONOSUPPORT, not EPERM: sudo and PAM treat an audit socket they
          * cannot have as "no audit here" only for this kind of error. */
         if (r == 0)
                 r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPROTONOSUPPORT), SCMP_SYS(socket), 2,
-                                     SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
-                                     SCMP_A2(SCMP_CMP_NE, NETLINK_ROUTE));
+                                     SCMP_A0(SCMP_CMP_EQ, AF_NETLINK), SCMP_A2(SCMP_CMP_NE, NETLINK_ROUTE));
         for (size_t i = 0; r == 0 && i < ARRAY_SIZE(inet); i++) {
                 for (size_t t = 0; r == 0 && t < ARRAY_SIZE(ok_types); t++)
                         r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,

@@ -7,9 +7,9 @@
 #include <stddef.h>
 
 enum rt_sc_action {
-        RT_SC_ALLOW,      /* plain allow */
-        RT_SC_EPERM,      /* known-dangerous: EPERM */
-        RT_SC_ENOSYS,     /* pretend it does not exist (clone3: libc falls back to clone) */
+        RT_SC_ALLOW,       /* plain allow */
+        RT_SC_EPERM,       /* known-dangerous: EPERM */
+        RT_SC_ENOSYS,      /* pretend it does not exist (clone3: libc falls back to clone) */
         RT_SC_CONDITIONAL, /* argument rules in seccomp.c decide */
 };
 

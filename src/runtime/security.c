@@ -20,9 +20,8 @@
 /* Docker's default set minus NET_RAW, MKNOD and SYS_CHROOT. These act only on
  * the sandbox's own user namespace; every other namespace is owned by the host. */
 static const cap_value_t default_caps[] = {
-        CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID,           CAP_KILL,
-        CAP_SETGID, CAP_SETUID,       CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_AUDIT_WRITE,
-        CAP_SETFCAP,
+        CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FOWNER,           CAP_FSETID,      CAP_KILL,    CAP_SETGID,
+        CAP_SETUID, CAP_SETPCAP,      CAP_NET_BIND_SERVICE, CAP_AUDIT_WRITE, CAP_SETFCAP,
 };
 
 static bool cap_kept(cap_value_t c, enum rt_profile profile)
@@ -51,8 +50,7 @@ int rt_caps_drop_child(enum rt_profile profile, struct al_error *err)
         /* Strict: become the app user while CAP_SETUID is still held; the
          * kernel clears every capability set on the way. */
         if (profile == RT_PROFILE_STRICT &&
-            (setresgid(RT_APP_UID, RT_APP_UID, RT_APP_UID) < 0 ||
-             setresuid(RT_APP_UID, RT_APP_UID, RT_APP_UID) < 0))
+            (setresgid(RT_APP_UID, RT_APP_UID, RT_APP_UID) < 0 || setresuid(RT_APP_UID, RT_APP_UID, RT_APP_UID) < 0))
                 return al_error_set(err, errno, "become the app user");
         caps = cap_init();
         if (!caps)

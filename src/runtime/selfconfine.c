@@ -42,12 +42,11 @@ size_t rt_ll_attr_scope(int abi, struct rt_ll_attr *attr)
 static int landlock_read_only(struct al_error *err)
 {
         struct rt_ll_attr attr = {
-                .handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
-                                     LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
-                                     LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR |
-                                     LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |
-                                     LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
-                                     LANDLOCK_ACCESS_FS_MAKE_SYM,
+                .handled_access_fs =
+                        LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR |
+                        LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR |
+                        LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO |
+                        LANDLOCK_ACCESS_FS_MAKE_BLOCK | LANDLOCK_ACCESS_FS_MAKE_SYM,
         };
         int abi = rt_landlock_abi();
         size_t size;
@@ -73,16 +72,74 @@ static int landlock_read_only(struct al_error *err)
 /* Calls a network proxy on an event loop never makes. EPERM rather than a
  * kill: a library that probes for one degrades instead of dying. */
 static const char *const denied[] = {
-        "execve", "execveat", "fork", "vfork", "clone", "clone3", "ptrace", "process_vm_readv",
-        "process_vm_writev", "process_madvise", "pidfd_getfd", "unshare", "setns", "mount", "umount2",
-        "pivot_root", "chroot", "fsopen", "fsmount", "fsconfig", "fspick", "move_mount", "open_tree",
-        "mount_setattr", "bpf", "perf_event_open", "userfaultfd", "io_uring_setup", "io_uring_enter",
-        "io_uring_register", "keyctl", "add_key", "request_key", "init_module", "finit_module",
-        "delete_module", "kexec_load", "kexec_file_load", "open_by_handle_at", "name_to_handle_at",
-        "swapon", "swapoff", "reboot", "acct", "quotactl", "settimeofday", "clock_settime", "adjtimex",
-        "clock_adjtime", "personality", "syslog", "uselib", "memfd_secret", "landlock_create_ruleset",
-        "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups", "setfsuid",
-        "setfsgid", "mknod", "mknodat", "lookup_dcookie", "vhangup", "nfsservctl",
+        "execve",
+        "execveat",
+        "fork",
+        "vfork",
+        "clone",
+        "clone3",
+        "ptrace",
+        "process_vm_readv",
+        "process_vm_writev",
+        "process_madvise",
+        "pidfd_getfd",
+        "unshare",
+        "setns",
+        "mount",
+        "umount2",
+        "pivot_root",
+        "chroot",
+        "fsopen",
+        "fsmount",
+        "fsconfig",
+        "fspick",
+        "move_mount",
+        "open_tree",
+        "mount_setattr",
+        "bpf",
+        "perf_event_open",
+        "userfaultfd",
+        "io_uring_setup",
+        "io_uring_enter",
+        "io_uring_register",
+        "keyctl",
+        "add_key",
+        "request_key",
+        "init_module",
+        "finit_module",
+        "delete_module",
+        "kexec_load",
+        "kexec_file_load",
+        "open_by_handle_at",
+        "name_to_handle_at",
+        "swapon",
+        "swapoff",
+        "reboot",
+        "acct",
+        "quotactl",
+        "settimeofday",
+        "clock_settime",
+        "adjtimex",
+        "clock_adjtime",
+        "personality",
+        "syslog",
+        "uselib",
+        "memfd_secret",
+        "landlock_create_ruleset",
+        "setuid",
+        "setgid",
+        "setreuid",
+        "setregid",
+        "setresuid",
+        "setresgid",
+        "setgroups",
+        "setfsuid",
+        "setfsgid",
+        "mknod",
+        "mknodat",
+        "lookup_dcookie",
+        "vhangup",
+        "nfsservctl",
 };
 
 static int seccomp_deny(struct al_error *err)

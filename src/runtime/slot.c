@@ -31,8 +31,7 @@ static int slots_tree(const char *dir, struct al_error *err)
         return tree;
 }
 
-int rt_slot_acquire(const char *state_dir, unsigned *ret_slot, int *ret_lock_fd,
-                    struct al_error *err)
+int rt_slot_acquire(const char *state_dir, unsigned *ret_slot, int *ret_lock_fd, struct al_error *err)
 {
         char dir[PATH_MAX], path[PATH_MAX + 32];
         unsigned start = 0;

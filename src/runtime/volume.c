@@ -40,8 +40,7 @@ extern char **environ;
 
 static bool path_char_ok(char c)
 {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               strchr("._@+-", c) != NULL;
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("._@+-", c) != NULL;
 }
 
 static bool under(const char *path, const char *dir)
@@ -52,7 +51,7 @@ static bool under(const char *path, const char *dir)
 
 bool rt_volume_path_valid(const char *path, const char **ret_why)
 {
-        static const char *const kernel_dirs[] = {"/proc", "/sys", "/dev"};
+        static const char *const kernel_dirs[] = { "/proc", "/sys", "/dev" };
         const char *why = NULL;
         size_t len = path ? strnlen(path, AL_MAX_VOLUME_PATH) : 0;
 
@@ -71,8 +70,7 @@ bool rt_volume_path_valid(const char *path, const char **ret_why)
                 else if (*p != '/' && !path_char_ok(*p))
                         why = "may hold only letters, digits, '.', '_', '@', '+', '-' and '/'";
                 else if (p[-1] == '/' && p[0] == '.' &&
-                         (p[1] == '/' || p[1] == '\0' ||
-                          (p[1] == '.' && (p[2] == '/' || p[2] == '\0'))))
+                         (p[1] == '/' || p[1] == '\0' || (p[1] == '.' && (p[2] == '/' || p[2] == '\0'))))
                         why = "must not contain '.' or '..' components";
         }
         if (ret_why)
@@ -94,8 +92,7 @@ static bool id_ok(const char *id)
         if (n == 0 || n >= RT_OBJ_ID_MAX)
                 return false;
         for (size_t i = 0; i < n; i++)
-                if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= '0' && id[i] <= '9') ||
-                      id[i] == '_'))
+                if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= '0' && id[i] <= '9') || id[i] == '_'))
                         return false;
         return true;
 }
@@ -138,8 +135,8 @@ int rt_run_tool(char *const argv[], const char *what, struct al_error *err)
                 if (errno != EINTR)
                         return al_error_set(err, errno, "wait for %s", argv[0]);
         /* e2fsck: 1 means "errors corrected", which is a success here. */
-        if (WIFEXITED(status) && (WEXITSTATUS(status) == 0 ||
-                                  (WEXITSTATUS(status) == 1 && strcmp(argv[0], "e2fsck") == 0)))
+        if (WIFEXITED(status) &&
+            (WEXITSTATUS(status) == 0 || (WEXITSTATUS(status) == 1 && strcmp(argv[0], "e2fsck") == 0)))
                 return 0;
         return al_error_setx(err, EIO, "%s failed (%s exit status %d)%s%s", what, argv[0],
                              WIFEXITED(status) ? WEXITSTATUS(status) : -1, out[0] ? ": " : "", out);
@@ -151,8 +148,7 @@ static int make_dir_of(const char *state_dir, bool snapshot, struct al_error *er
 
         snprintf(dir, sizeof(dir), "%s/%s", state_dir, snapshot ? "snapshots" : "volumes");
         if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-                return al_error_set(err, errno, "create the %s directory",
-                                    snapshot ? "snapshots" : "volumes");
+                return al_error_set(err, errno, "create the %s directory", snapshot ? "snapshots" : "volumes");
         return 0;
 }
 
@@ -188,8 +184,8 @@ static int copy_image(int src, int dst, const char *what, struct al_error *err)
  * journal are zeroed lazily, so a large volume is made in milliseconds. */
 #define MKFS_EXTENDED "lazy_itable_init=1,lazy_journal_init=1,nodiscard"
 
-static int volume_fill(const char *tmp, const char *state_dir, uint64_t bytes,
-                       enum rt_volume_from from, const char *from_name, struct al_error *err)
+static int volume_fill(const char *tmp, const char *state_dir, uint64_t bytes, enum rt_volume_from from,
+                       const char *from_name, struct al_error *err)
 {
         char size[32], src[PATH_MAX + 64];
         char *img = (char *)tmp;
@@ -229,15 +225,13 @@ static int host_room(const char *state_dir, uint64_t bytes, struct al_error *err
         uint64_t avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
         if (avail < bytes)
                 return al_error_setx(err, ENOSPC,
-                                     "the host has %" PRIu64
-                                     " MiB free, less than the capacity asked for (%" PRIu64
+                                     "the host has %" PRIu64 " MiB free, less than the capacity asked for (%" PRIu64
                                      " MiB)",
                                      avail >> 20, bytes >> 20);
         return 0;
 }
 
-int rt_snapshot_size(const char *state_dir, const char *snapshot_id, uint64_t *ret,
-                     struct al_error *err)
+int rt_snapshot_size(const char *state_dir, const char *snapshot_id, uint64_t *ret, struct al_error *err)
 {
         char path[PATH_MAX + 64];
         struct stat st;
@@ -280,9 +274,8 @@ int rt_volume_make(const char *state_dir, const char *id, uint64_t bytes, enum r
                         r = al_error_set(err, errno, "open snapshot %s", from_name);
                 else if ((uint64_t)st.st_size > bytes)
                         r = al_error_setx(err, EINVAL,
-                                          "capacity %" PRIu64
-                                          " is smaller than snapshot %s (%" PRIu64 " bytes)",
-                                          bytes, from_name, (uint64_t)st.st_size);
+                                          "capacity %" PRIu64 " is smaller than snapshot %s (%" PRIu64 " bytes)", bytes,
+                                          from_name, (uint64_t)st.st_size);
                 else
                         r = copy_image(sfd, fd, "the snapshot", err);
         }
@@ -323,8 +316,7 @@ static bool loop_holds(const struct stat *want)
                         continue;
                 backing[n] = '\0';
                 backing[strcspn(backing, "\n")] = '\0';
-                if (stat(backing, &st) == 0 && st.st_dev == want->st_dev &&
-                    st.st_ino == want->st_ino)
+                if (stat(backing, &st) == 0 && st.st_dev == want->st_dev && st.st_ino == want->st_ino)
                         return true;
         }
         return false;
@@ -340,22 +332,21 @@ static int wait_unheld(const char *id, int fd, struct al_error *err)
                 return al_error_set(err, errno, "stat volume %s", id);
         for (int ms = 0; loop_holds(&st); ms += 20) {
                 if (ms >= BUSY_WAIT_MS)
-                        return al_error_setx(
-                            err, EBUSY,
-                            "volume %s is still held by a sandbox that is shutting "
-                            "down: try again in a few seconds",
-                            id);
-                nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
+                        return al_error_setx(err, EBUSY,
+                                             "volume %s is still held by a sandbox that is shutting "
+                                             "down: try again in a few seconds",
+                                             id);
+                nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
         }
         return 0;
 }
 
-int rt_volume_snapshot(const char *state_dir, const char *volume_id, const char *snapshot_id,
-                       uint64_t *ret_allocated, struct al_error *err)
+int rt_volume_snapshot(const char *state_dir, const char *volume_id, const char *snapshot_id, uint64_t *ret_allocated,
+                       struct al_error *err)
 {
         char src[PATH_MAX + 64], path[PATH_MAX + 64], tmp[PATH_MAX + 80];
         _cleanup_fd_ int sfd = -1, fd = -1;
-        struct stat st;
+        struct stat st = { 0 };
         int r;
 
         if (!id_ok(volume_id) || !id_ok(snapshot_id))
@@ -379,7 +370,7 @@ int rt_volume_snapshot(const char *state_dir, const char *volume_id, const char 
         /* A volume of a host that crashed may still need its journal
          * replayed; a snapshot is mounted without replay, so do it now
          * (-p: nothing to do on a clean filesystem, which is the usual case). */
-        char *const fsck[] = {"e2fsck", "-p", tmp, NULL};
+        char *const fsck[] = { "e2fsck", "-p", tmp, NULL };
         if (r >= 0)
                 r = rt_run_tool(fsck, "check the snapshot", err);
         if (r >= 0 && (fsync(fd) < 0 || fstat(fd, &st) < 0))
@@ -406,21 +397,19 @@ void rt_volume_remove(const char *state_dir, bool snapshot, const char *id)
 
 /* --- parent: loop devices ----------------------------------------------- */
 
-static int attach_one(const char *state_dir, bool snapshot, const char *id, struct rt_vol_devs *d,
-                      char dev[64], struct al_error *err)
+static int attach_one(const char *state_dir, bool snapshot, const char *id, struct rt_vol_devs *d, char dev[64],
+                      struct al_error *err)
 {
         char path[PATH_MAX + 64];
         _cleanup_fd_ int fd = -1;
         int r;
 
         if (!id_ok(id))
-                return al_error_setx(err, EINVAL, "invalid %s id",
-                                     snapshot ? "snapshot" : "volume");
+                return al_error_setx(err, EINVAL, "invalid %s id", snapshot ? "snapshot" : "volume");
         obj_path(path, sizeof(path), state_dir, snapshot, id);
         fd = open(path, (snapshot ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
-                return al_error_set(err, errno, "open the image of %s %s",
-                                    snapshot ? "snapshot" : "volume", id);
+                return al_error_set(err, errno, "open the image of %s %s", snapshot ? "snapshot" : "volume", id);
         r = snapshot ? 0 : wait_unheld(id, fd, err);
         if (r >= 0)
                 r = rt_loop_attach(fd, snapshot, dev, &d->fds[d->n_fds], err);
@@ -429,17 +418,14 @@ static int attach_one(const char *state_dir, bool snapshot, const char *id, stru
         return r;
 }
 
-int rt_volumes_attach_parent(const struct rt_config *cfg, struct rt_vol_devs *d,
-                             struct al_error *err)
+int rt_volumes_attach_parent(const struct rt_config *cfg, struct rt_vol_devs *d, struct al_error *err)
 {
         int r = 0;
 
         if (cfg->n_volumes > AL_MAX_SANDBOX_VOLUMES)
-                return al_error_setx(err, EINVAL, "at most %d volumes per sandbox",
-                                     AL_MAX_SANDBOX_VOLUMES);
+                return al_error_setx(err, EINVAL, "at most %d volumes per sandbox", AL_MAX_SANDBOX_VOLUMES);
         if (cfg->root_kind != RT_ROOT_IMAGE)
-                r = attach_one(cfg->state_dir, cfg->root_kind == RT_ROOT_SNAPSHOT, cfg->root_id, d,
-                               d->root_dev, err);
+                r = attach_one(cfg->state_dir, cfg->root_kind == RT_ROOT_SNAPSHOT, cfg->root_id, d, d->root_dev, err);
         for (unsigned i = 0; r >= 0 && i < cfg->n_volumes; i++) {
                 const char *why;
                 if (!rt_volume_path_valid(cfg->volumes[i].path, &why))
@@ -459,10 +445,9 @@ void rt_volumes_close_parent(struct rt_vol_devs *d)
 /* --- child: mounts --------------------------------------------------------- */
 
 /* A detached ext4 mount of dev, idmapped to the sandbox's user namespace. */
-static int ext4_mount_child(const char *dev, bool ro, unsigned attrs, int userns_fd,
-                            struct al_error *err)
+static int ext4_mount_child(const char *dev, bool ro, unsigned attrs, int userns_fd, struct al_error *err)
 {
-        struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns_fd};
+        struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns_fd };
         _cleanup_fd_ int fs = (int)syscall(SYS_fsopen, "ext4", FSOPEN_CLOEXEC);
         _cleanup_fd_ int m = -1;
 
@@ -483,8 +468,7 @@ static int ext4_mount_child(const char *dev, bool ro, unsigned attrs, int userns
 
 static int move_to_child(int m, int dirfd, const char *what, struct al_error *err)
 {
-        if (syscall(SYS_move_mount, m, "", dirfd, "",
-                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        if (syscall(SYS_move_mount, m, "", dirfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
                 return al_error_set(err, errno, "mount %s", what);
         return 0;
 }
@@ -569,8 +553,7 @@ static int open_mount_point_child(const char *root, const char *path, struct al_
 
 int rt_root_snapshot_child(const struct rt_child_args *a, const char *lower, struct al_error *err)
 {
-        _cleanup_fd_ int m =
-            ext4_mount_child(a->vols.root_dev, true, MOUNT_ATTR_NODEV, a->userns_fd, err);
+        _cleanup_fd_ int m = ext4_mount_child(a->vols.root_dev, true, MOUNT_ATTR_NODEV, a->userns_fd, err);
         _cleanup_fd_ int dir = -1;
 
         if (m < 0)
@@ -583,8 +566,7 @@ int rt_root_snapshot_child(const struct rt_child_args *a, const char *lower, str
 
 int rt_root_volume_child(const struct rt_child_args *a, const char *root, struct al_error *err)
 {
-        unsigned attrs =
-            MOUNT_ATTR_NODEV | (a->cfg->profile == RT_PROFILE_STRICT ? MOUNT_ATTR_NOSUID : 0);
+        unsigned attrs = MOUNT_ATTR_NODEV | (a->cfg->profile == RT_PROFILE_STRICT ? MOUNT_ATTR_NOSUID : 0);
         _cleanup_fd_ int m = ext4_mount_child(a->vols.root_dev, false, attrs, a->userns_fd, err);
         _cleanup_fd_ int dir = -1;
 
@@ -602,8 +584,7 @@ int rt_root_volume_child(const struct rt_child_args *a, const char *root, struct
         _cleanup_fd_ int etc_fd = open(etc, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (etc_fd < 0)
                 return al_error_setx(err, ENOTDIR, "the root volume has no /etc directory");
-        if (touch_as_parent_child(etc_fd, "hosts", err) < 0 ||
-            touch_as_parent_child(etc_fd, "resolv.conf", err) < 0)
+        if (touch_as_parent_child(etc_fd, "hosts", err) < 0 || touch_as_parent_child(etc_fd, "resolv.conf", err) < 0)
                 return -err->code;
         return 0;
 }
@@ -612,8 +593,8 @@ int rt_volumes_mount_child(const struct rt_child_args *a, const char *root, stru
 {
         for (unsigned i = 0; i < a->cfg->n_volumes; i++) {
                 const struct rt_volume_mount *v = &a->cfg->volumes[i];
-                _cleanup_fd_ int m = ext4_mount_child(
-                    a->vols.dev[i], false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, a->userns_fd, err);
+                _cleanup_fd_ int m = ext4_mount_child(a->vols.dev[i], false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+                                                      a->userns_fd, err);
                 _cleanup_fd_ int dir = m < 0 ? -1 : open_mount_point_child(root, v->path, err);
                 if (m < 0 || dir < 0 || move_to_child(m, dir, v->path, err) < 0) {
                         al_error_wrap(err, "volume %s", v->id);

@@ -180,8 +180,8 @@ static void repl_on_line(struct repl *r, const char *line, size_t n)
         ok = json_object_get(v, "ok");
         err = json_object_get(v, "error");
         if (json_is_object(err) && pe->peer)
-                pe->peer->send(pe->peer, sbx_rpc_result(pe->rpc_id, json_pack("{s:o}", "error",
-                                                                           error_from_harness(err))));
+                pe->peer->send(pe->peer,
+                               sbx_rpc_result(pe->rpc_id, json_pack("{s:o}", "error", error_from_harness(err))));
         else if (!json_is_object(err))
                 send_ok(pe->peer, pe->rpc_id, json_incref(ok));
         json_decref(pe->rpc_id);
@@ -266,7 +266,7 @@ static bool append_script_args(json_t *args, json_t *params)
 
         if (sa && !json_is_null(sa) && !json_is_array(sa))
                 return false;
-        json_array_foreach(sa, i, v) {
+        json_array_foreach (sa, i, v) {
                 if (!json_is_string(v))
                         return false;
                 json_array_append(args, v);
@@ -413,7 +413,7 @@ static char *watch_flag(json_t *watch)
 
         if (!json_is_array(watch) || json_array_size(watch) == 0)
                 return strdup("--watch");
-        json_array_foreach(watch, i, v) {
+        json_array_foreach (watch, i, v) {
                 if (!json_is_string(v) || strchr(json_string_value(v), ',') || json_string_length(v) > AL_MAX_PATH)
                         return NULL;
                 len += json_string_length(v) + 1;
@@ -421,7 +421,7 @@ static char *watch_flag(json_t *watch)
         if (json_array_size(watch) > AL_MAX_ARGS || !(f = malloc(len)))
                 return NULL;
         strcpy(f, "--watch=");
-        json_array_foreach(watch, i, v) {
+        json_array_foreach (watch, i, v) {
                 strcat(f, json_string_value(v));
                 if (i + 1 < json_array_size(watch))
                         strcat(f, ",");
@@ -595,7 +595,11 @@ static void m_http_wait(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *p
         w = calloc(1, sizeof(*w));
         if (!w)
                 return send_err(p, id, "Error", "out of memory", "ENOMEM");
-        *w = (struct wait){ .s = s, .serial = next_serial++, .pid = pid, .peer = p, .rpc_id = json_incref(id),
+        *w = (struct wait){ .s = s,
+                            .serial = next_serial++,
+                            .pid = pid,
+                            .peer = p,
+                            .rpc_id = json_incref(id),
                             .delay_ms = DENO_POLL_FIRST_MS };
         w->timer = evtimer_new(sbx_base(s), on_poll, w);
         w->next = waits;
@@ -634,9 +638,8 @@ bool deno_rpc(struct sbx *s, struct sbx_peer *p, json_t *id, const char *method,
                 const char *name;
                 void (*fn)(struct sbx *, struct sbx_peer *, json_t *, json_t *);
         } methods[] = {
-                { "spawnDeno", m_spawn_deno },     { "denoHttpWait", m_http_wait },
-                { "spawnDenoRepl", m_spawn_repl }, { "denoReplEval", m_repl_eval },
-                { "denoReplCall", m_repl_call },   { "denoReplClose", m_repl_close },
+                { "spawnDeno", m_spawn_deno },   { "denoHttpWait", m_http_wait }, { "spawnDenoRepl", m_spawn_repl },
+                { "denoReplEval", m_repl_eval }, { "denoReplCall", m_repl_call }, { "denoReplClose", m_repl_close },
         };
 
         for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)

@@ -186,9 +186,8 @@ static void spawn_child(int ctl)
                 argv[n++] = (char *)eg.cfg.overrides[i];
         }
         argv[n] = NULL;
-        if (dup2(ctl, 3) < 0 || syscall(SYS_close_range, 4, ~0u, 0) < 0 ||
-            prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || setgroups(0, NULL) < 0 ||
-            setresgid(eg.gid, eg.gid, eg.gid) < 0 || setresuid(eg.uid, eg.uid, eg.uid) < 0 ||
+        if (dup2(ctl, 3) < 0 || syscall(SYS_close_range, 4, ~0u, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
+            setgroups(0, NULL) < 0 || setresgid(eg.gid, eg.gid, eg.gid) < 0 || setresuid(eg.uid, eg.uid, eg.uid) < 0 ||
             prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0) < 0)
                 _exit(126);
         execv(eg.proxy_path, argv);
@@ -401,7 +400,7 @@ static int check_hosts(json_t *list, const char *what, struct al_error *err)
         if (!json_is_array(list))
                 return al_error_setx(err, EINVAL, "%s must be an array of strings", what);
         net_policy_init_none(&p);
-        json_array_foreach(list, i, v) {
+        json_array_foreach (list, i, v) {
                 if (!json_is_string(v)) {
                         r = al_error_setx(err, EINVAL, "%s must be an array of strings", what);
                         break;
@@ -437,13 +436,12 @@ static int secret_check(const char *name, json_t *s, json_t *out, struct al_erro
                 return al_error_setx(err, EINVAL, "%s: name at least one host", what);
         if (net_secret_placeholder_new(ph) < 0)
                 return al_error_setx(err, EIO, "cannot make a placeholder");
-        json_array_append_new(out, json_pack("{s:s, s:s, s:O, s:O}", "name", name, "placeholder", ph,
-                                             "value", value, "hosts", hosts));
+        json_array_append_new(out, json_pack("{s:s, s:s, s:O, s:O}", "name", name, "placeholder", ph, "value", value,
+                                             "hosts", hosts));
         return 0;
 }
 
-int egress_config_check(json_t *allow_net, json_t *secrets, json_t **ret_secrets,
-                        struct al_error *err)
+int egress_config_check(json_t *allow_net, json_t *secrets, json_t **ret_secrets, struct al_error *err)
 {
         json_t *out = json_array(), *v;
         const char *k;
@@ -455,7 +453,7 @@ int egress_config_check(json_t *allow_net, json_t *secrets, json_t **ret_secrets
         if (r >= 0 && secrets && !json_is_null(secrets)) {
                 if (!json_is_object(secrets) || json_object_size(secrets) > EGRESS_MAX_SECRETS)
                         r = al_error_setx(err, EINVAL, "secrets: an object of at most %d entries", EGRESS_MAX_SECRETS);
-                json_object_foreach(secrets, k, v) {
+                json_object_foreach (secrets, k, v) {
                         if (r < 0)
                                 break;
                         r = secret_check(k, v, out, err);
@@ -469,8 +467,7 @@ int egress_config_check(json_t *allow_net, json_t *secrets, json_t **ret_secrets
         return 0;
 }
 
-int egress_add(const char *id, const struct rt_sandbox *sb, json_t *allow_net, json_t *secrets,
-               struct al_error *err)
+int egress_add(const char *id, const struct rt_sandbox *sb, json_t *allow_net, json_t *secrets, struct al_error *err)
 {
         struct door *d = calloc(1, sizeof(*d));
 

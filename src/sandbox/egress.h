@@ -35,9 +35,7 @@ const char *egress_upstream_ca_path(void);
 /* Validate a create request's allow_net (array of strings, or NULL) and
  * secrets (object NAME -> {hosts, value}, or NULL); on success *ret_secrets
  * is the proxy's form with a fresh placeholder for each. */
-int egress_config_check(json_t *allow_net, json_t *secrets, json_t **ret_secrets,
-                        struct al_error *err);
+int egress_config_check(json_t *allow_net, json_t *secrets, json_t **ret_secrets, struct al_error *err);
 /* Open the sandbox's door: from now on the proxy serves it. */
-int egress_add(const char *id, const struct rt_sandbox *sb, json_t *allow_net, json_t *secrets,
-               struct al_error *err);
+int egress_add(const char *id, const struct rt_sandbox *sb, json_t *allow_net, json_t *secrets, struct al_error *err);
 void egress_del(const char *id);

@@ -88,7 +88,8 @@ static void body_drop(struct fetch *f)
         if (claimed && f->sbx) {
                 sbx_in_release(f->sbx, f->peer, sid, f);
                 /* tell the client to stop pumping a body no one reads */
-                fetch_notify(f, "$sandbox.stream.cancel", json_pack("{s:I,s:n}", "streamId", (json_int_t)sid, "reason"));
+                fetch_notify(f, "$sandbox.stream.cancel",
+                             json_pack("{s:I,s:n}", "streamId", (json_int_t)sid, "reason"));
         }
 }
 
@@ -156,7 +157,8 @@ static void fail_with(struct fetch *f, json_t *err)
         } else if (f->out_sid) {
                 int64_t sid = f->out_sid;
                 f->out_sid = 0;
-                fetch_notify(f, "$sandbox.stream.error", json_pack("{s:I,s:o}", "streamId", (json_int_t)sid, "error", err));
+                fetch_notify(f, "$sandbox.stream.error",
+                             json_pack("{s:I,s:o}", "streamId", (json_int_t)sid, "error", err));
         } else {
                 json_decref(err);
         }
@@ -268,8 +270,10 @@ static void on_verdict_timeout(evutil_socket_t fd, short what, void *arg)
 {
         struct fetch *f = arg;
 
-        fetch_fail(f, "connection to %s:%u was reset before any response (refused by the sandbox's network "
-                   "policy? see its egress log)", f->u.host, f->u.port);
+        fetch_fail(f,
+                   "connection to %s:%u was reset before any response (refused by the sandbox's network "
+                   "policy? see its egress log)",
+                   f->u.host, f->u.port);
 }
 
 void fetch_reset_before_answer(struct fetch *f)
@@ -296,7 +300,8 @@ static void on_connect(evutil_socket_t fd, short what, void *arg)
         event_free(f->io_ev);
         f->io_ev = NULL;
         if (what & EV_TIMEOUT) {
-                fetch_fail(f, "connection to %s:%u timed out after %d s", f->u.host, f->u.port, FETCH_CONNECT_TIMEOUT_S);
+                fetch_fail(f, "connection to %s:%u timed out after %d s", f->u.host, f->u.port,
+                           FETCH_CONNECT_TIMEOUT_S);
                 return;
         }
         if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &se, &sl) < 0)
@@ -370,7 +375,9 @@ static void on_dns(evutil_socket_t fd, short what, void *arg)
                         continue;
                 if (r < 0) {
                         fetch_fail(f, "dns error: %s: %s", f->u.host,
-                                   r == -ENOENT ? "no such name" : r == -ENODATA ? "no address" : "bad answer");
+                                   r == -ENOENT    ? "no such name"
+                                   : r == -ENODATA ? "no address"
+                                                   : "bad answer");
                         return;
                 }
                 event_free(f->io_ev);
@@ -385,7 +392,8 @@ static void on_dns(evutil_socket_t fd, short what, void *arg)
 
 static int dns_ask(struct fetch *f, struct al_error *err)
 {
-        struct sockaddr_in ns = { .sin_family = AF_INET, .sin_port = htons(RT_DOOR_DNS_PORT),
+        struct sockaddr_in ns = { .sin_family = AF_INET,
+                                  .sin_port = htons(RT_DOOR_DNS_PORT),
                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         struct timeval tv = { FETCH_DNS_TIMEOUT_S, 0 };
         uint8_t q[NET_DNS_MAX_REPLY];
@@ -412,8 +420,7 @@ static bool is_localhost(const char *h)
 
         if (n && h[n - 1] == '.')
                 n--;
-        return (n == 9 && strncmp(h, "localhost", 9) == 0) ||
-               (n > 10 && strncmp(h + n - 10, ".localhost", 10) == 0);
+        return (n == 9 && strncmp(h, "localhost", 9) == 0) || (n > 10 && strncmp(h + n - 10, ".localhost", 10) == 0);
 }
 
 /* Where u points, then connect. "localhost" is the sandbox's own loopback,
@@ -472,7 +479,7 @@ static int parse_headers(struct fetch *f, json_t *hs, struct al_error *err)
         if (!json_is_array(hs) || json_array_size(hs) > AL_FETCH_MAX_HEADERS)
                 return al_error_setx(err, EINVAL, "headers: an array of at most %d [name, value] pairs",
                                      AL_FETCH_MAX_HEADERS);
-        json_array_foreach(hs, i, h) {
+        json_array_foreach (hs, i, h) {
                 const char *name = json_string_value(json_array_get(h, 0));
                 json_t *v = json_array_get(h, 1);
                 if (json_array_size(h) != 2 || !name || !json_is_string(v) || !is_token(name))
@@ -616,8 +623,8 @@ static json_t *to_process(struct sbx *s, struct sbx_peer *p, json_t *id, json_t 
         int port = json_is_integer(pid) ? deno_http_port(s, json_integer_value(pid)) : -ENOENT;
 
         if (port < 0) {
-                reply_early(p, id, "NotFound",
-                            "no HTTP server is known for that process: await its httpReady first", "ENOENT");
+                reply_early(p, id, "NotFound", "no HTTP server is known for that process: await its httpReady first",
+                            "ENOENT");
                 return NULL;
         }
         if (!given || net_url_parse(given, &u) < 0) {
@@ -718,8 +725,8 @@ int fetch_redirect(struct fetch *f, const char *location, size_t len)
                 body_drop(f);
                 if (f->dead)
                         return 0;
-                static const char *const body_headers[] = { "content-type", "content-encoding",
-                                                            "content-language", "content-location" };
+                static const char *const body_headers[] = { "content-type", "content-encoding", "content-language",
+                                                            "content-location" };
                 for (size_t i = 0; i < sizeof(body_headers) / sizeof(body_headers[0]); i++)
                         drop_header(f->headers, body_headers[i]);
         }

@@ -21,7 +21,7 @@
 
 #define FETCH_USER_AGENT "airlock-fetch/0.1"
 #define FETCH_READ_HIGH (4 * AL_FETCH_CHUNK) /* libevent reads no further ahead of the parser */
-#define FETCH_REFUSAL_MAX 1024              /* the proxy's 403 page, kept for its reason */
+#define FETCH_REFUSAL_MAX 1024               /* the proxy's 403 page, kept for its reason */
 
 static void process(struct fetch *f);
 
@@ -61,7 +61,9 @@ static bool has_header(json_t *hs, const char *name)
         size_t i;
         json_t *h;
 
-        json_array_foreach(hs, i, h) if (strcasecmp(json_string_value(json_array_get(h, 0)), name) == 0) return true;
+        json_array_foreach (hs, i, h)
+                if (strcasecmp(json_string_value(json_array_get(h, 0)), name) == 0)
+                        return true;
         return false;
 }
 
@@ -91,8 +93,8 @@ void fetch_http_flush_body(struct fetch *f)
 }
 
 /* Headers we write ourselves, whatever the client gave. */
-static const char *const managed[] = { "host", "content-length", "transfer-encoding", "connection", "keep-alive",
-                                       "te", "trailer", "upgrade", "proxy-connection" };
+static const char *const managed[] = { "host", "content-length", "transfer-encoding", "connection",      "keep-alive",
+                                       "te",   "trailer",        "upgrade",           "proxy-connection" };
 
 static void send_head(struct fetch *f)
 {
@@ -103,7 +105,7 @@ static void send_head(struct fetch *f)
 
         net_url_host_header(&f->u, host, sizeof(host));
         evbuffer_add_printf(o, "%s %s HTTP/1.1\r\nHost: %s\r\n", f->method, f->u.target, host);
-        json_array_foreach(f->headers, i, h) {
+        json_array_foreach (f->headers, i, h) {
                 const char *name = json_string_value(json_array_get(h, 0));
                 if (!header_in(name, managed, sizeof(managed) / sizeof(managed[0])))
                         evbuffer_add_printf(o, "%s: %s\r\n", name, json_string_value(json_array_get(h, 1)));
@@ -308,8 +310,8 @@ static int answer(struct fetch *f)
         if (!no_body)
                 f->out_sid = sbx_stream_id_new();
         fetch_send(f, sbx_rpc_result(id, json_pack("{s:{s:i,s:o,s:O,s:o}}", "ok", "status", f->status, "statusText",
-                                                   json_latin1(f->status_text, strlen(f->status_text)),
-                                                   "headers", f->resp_headers, "bodyStreamId",
+                                                   json_latin1(f->status_text, strlen(f->status_text)), "headers",
+                                                   f->resp_headers, "bodyStreamId",
                                                    no_body ? json_null() : json_integer(f->out_sid))));
         json_decref(id);
         if (f->dead)

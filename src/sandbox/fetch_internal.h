@@ -27,18 +27,18 @@ enum fetch_state {
 
 struct fetch {
         struct fetch *next;
-        struct sbx *sbx;          /* NULL once the sandbox is gone */
-        struct sbx_peer *peer;    /* NULL once the peer is gone */
+        struct sbx *sbx;       /* NULL once the sandbox is gone */
+        struct sbx_peer *peer; /* NULL once the peer is gone */
         enum fetch_state state;
-        bool dead;                /* ended: freed by free_ev on the next turn of the loop */
+        bool dead; /* ended: freed by free_ev on the next turn of the loop */
         struct event *free_ev;
-        struct event *timer;      /* the verdict wait */
-        json_t *rpc_id;           /* until the call is answered */
-        int64_t abort_id;         /* -1: none */
+        struct event *timer; /* the verdict wait */
+        json_t *rpc_id;      /* until the call is answered */
+        int64_t abort_id;    /* -1: none */
 
         /* the request */
         char method[AL_FETCH_MAX_METHOD + 1];
-        json_t *headers;          /* the client's [[name, value], ...], validated */
+        json_t *headers; /* the client's [[name, value], ...], validated */
         char url[AL_FETCH_MAX_URL + 1];
         struct net_url u;
         bool follow;
@@ -46,21 +46,21 @@ struct fetch {
 
         /* the request body: a client stream (-1: none) */
         int64_t body_sid;
-        bool body_claimed;        /* live.c pushes its data to us */
+        bool body_claimed; /* live.c pushes its data to us */
         bool body_ended, body_failed;
-        struct evbuffer *body_q;  /* bytes not yet handed to the connection */
+        struct evbuffer *body_q; /* bytes not yet handed to the connection */
         bool chunked, last_chunk_sent;
 
         /* the connection */
         uint16_t dns_id;
-        int dns_fd, fd;           /* fd: until the bufferevent owns it */
-        struct event *io_ev;      /* the DNS answer, or the connect */
+        int dns_fd, fd;      /* fd: until the bufferevent owns it */
+        struct event *io_ev; /* the DNS answer, or the connect */
         struct sockaddr_storage sa;
         socklen_t sa_len;
-        int64_t connect_ms;       /* when we dialled (0: not yet) */
+        int64_t connect_ms; /* when we dialled (0: not yet) */
         struct bufferevent *bev;
         bool head_sent;
-        bool refused;             /* the egress log or the proxy said no */
+        bool refused; /* the egress log or the proxy said no */
         char verdict[AL_MAX_ERRMSG / 2];
 
         /* the response */
@@ -69,16 +69,16 @@ struct fetch {
         bool head_done, head_handled, msg_done, in_value, skip_body;
         int status;
         char status_text[128];
-        json_t *resp_headers;     /* [[name, value], ...] for the client */
+        json_t *resp_headers;       /* [[name, value], ...] for the client */
         struct al_buf field, value; /* the header line being read */
         size_t head_bytes, n_headers;
         char location[AL_FETCH_MAX_URL + 1];
-        size_t location_len;      /* 0: none */
-        bool location_bad;        /* longer than the cap */
-        bool refusal_page;        /* the proxy's 403 (X-Airlock-Refused: 1) */
-        char perr[96];            /* why a parser callback stopped the parser */
-        struct evbuffer *out;     /* body bytes parsed, not yet sent */
-        int64_t out_sid;          /* the body's server stream, 0: none */
+        size_t location_len;  /* 0: none */
+        bool location_bad;    /* longer than the cap */
+        bool refusal_page;    /* the proxy's 403 (X-Airlock-Refused: 1) */
+        char perr[96];        /* why a parser callback stopped the parser */
+        struct evbuffer *out; /* body bytes parsed, not yet sent */
+        int64_t out_sid;      /* the body's server stream, 0: none */
 };
 
 /* fetch.c */

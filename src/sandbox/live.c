@@ -35,7 +35,7 @@ struct in_stream {
         struct sbx_peer *peer;
         int64_t id;
         struct al_buf data;
-        uint32_t proc; /* bound to a process's stdin (chan id), or 0 */
+        uint32_t proc;     /* bound to a process's stdin (chan id), or 0 */
         json_t *write_rpc; /* a writeFile waiting for the end */
         json_t *write_params;
         const struct sbx_in_sink *sink; /* consumed elsewhere (a fetch body), or NULL */
@@ -52,14 +52,14 @@ struct proc {
         uint32_t chan_id;
         int64_t pid;
         struct sbx_peer *owner;
-        json_t *spawn_rpc; /* until started */
+        json_t *spawn_rpc;              /* until started */
         int64_t out_stream, err_stream; /* 0 = none */
-        uint32_t held_ack; /* output delivered to a busy peer, not yet acknowledged */
+        uint32_t held_ack;              /* output delivered to a busy peer, not yet acknowledged */
         uint32_t stdin_credit;
         int64_t stdin_stream; /* client stream id, -1 = none */
         uint32_t kind, value;
         uint64_t oom_before;
-        json_t *result_extra; /* keys added to the spawn's result (deno.c) */
+        json_t *result_extra;             /* keys added to the spawn's result (deno.c) */
         const struct sbx_proc_sink *sink; /* driven by another module (ssh), not a peer */
         void *sink_arg;
         struct waiter waiters[SBX_MAX_WAITERS];
@@ -68,12 +68,12 @@ struct proc {
 
 struct call {
         bool used;
-        bool opens_handle; /* open/create: remember the handle for its peer */
+        bool opens_handle;    /* open/create: remember the handle for its peer */
         bool streams_entries; /* walk/expandGlob: the entries go out as a stream */
         uint32_t chan_id;
         struct sbx_peer *peer;
         json_t *rpc_id;
-        int64_t abort_id; /* the client's abortId, or -1 */
+        int64_t abort_id;                                         /* the client's abortId, or -1 */
         void (*done)(struct sbx *s, uint64_t arg, json_t *reply); /* sbx_call: reply or NULL */
         uint64_t done_arg;
 };
@@ -94,8 +94,8 @@ struct sbx {
         int64_t stop_at_ms;
         int64_t created_ms;
         json_t *labels;
-        json_t *netlog;           /* the egress log: the last AL_MAX_NETLOG records */
-        uint64_t netlog_dropped;  /* records that fell off its front */
+        json_t *netlog;          /* the egress log: the last AL_MAX_NETLOG records */
+        uint64_t netlog_dropped; /* records that fell off its front */
         struct sbx_peer *peers[SBX_MAX_PEERS];
         struct sbx_peer *primary;
         struct proc procs[SBX_MAX_PROCS];
@@ -110,7 +110,7 @@ struct sbx {
         bool orphan_session; /* adopted session sandbox: ends unless a client comes back */
         struct store *store; /* where it is recorded (sbx_record), or NULL */
         char token_id[STORE_ID_MAX];
-        json_t *state;       /* what a restarted airlockd needs (store's state column) */
+        json_t *state; /* what a restarted airlockd needs (store's state column) */
 };
 
 static struct sbx *all;
@@ -121,8 +121,7 @@ static int64_t next_stream_id = 1000; /* server-wide: the SDK's maps are per cli
 
 json_t *sbx_error_object(const char *cls, const char *message, const char *code)
 {
-        return json_pack("{s:s,s:s,s:s?,s:n}", "constructorName", cls, "message", message, "code",
-                         code, "stack");
+        return json_pack("{s:s,s:s,s:s?,s:n}", "constructorName", cls, "message", message, "code", code, "stack");
 }
 
 json_t *sbx_rpc_result(json_t *id, json_t *result)
@@ -152,8 +151,7 @@ static void reply_err(struct sbx_peer *p, json_t *id, int code, const char *fmt,
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
         p->send(p, sbx_rpc_result(id, json_pack("{s:o}", "error",
-                                                 sbx_error_object(al_errno_class(code), msg,
-                                                                  strerrorname_np(code)))));
+                                                sbx_error_object(al_errno_class(code), msg, strerrorname_np(code)))));
 }
 
 void sbx_reply_ok(struct sbx_peer *p, json_t *id, json_t *value)
@@ -309,8 +307,8 @@ int sbx_set_stop_at(struct sbx *s, int64_t stop_at_ms)
                 struct al_error err = { 0 };
                 json_object_set_new(s->state, "stop_at_ms", json_integer(stop_at_ms));
                 if (store_sandbox_set_state(s->store, s->id, s->state, &err) < 0)
-                        al_log(AL_LOG_ERROR, "sandbox", "cannot record the stop time", "id", s->id, "error",
-                               err.msg, NULL);
+                        al_log(AL_LOG_ERROR, "sandbox", "cannot record the stop time", "id", s->id, "error", err.msg,
+                               NULL);
         }
         return evtimer_add(s->timer, &tv);
 }
@@ -353,7 +351,11 @@ static void unlink_sbx(struct sbx *s)
                 }
 }
 
-enum sbx_end { SBX_END_ASYNC, SBX_END_SYNC, SBX_END_RELEASE };
+enum sbx_end {
+        SBX_END_ASYNC,
+        SBX_END_SYNC,
+        SBX_END_RELEASE
+};
 static void sbx_free_now(struct sbx *s, enum sbx_end how);
 
 static void sbx_free(struct sbx *s)
@@ -367,8 +369,7 @@ static void sbx_free_now(struct sbx *s, enum sbx_end how)
         if (how != SBX_END_RELEASE) {
                 struct al_error err = { 0 };
                 if (s->store && store_sandbox_stopped(s->store, s->id, now_ms(), &err) < 0)
-                        al_log(AL_LOG_ERROR, "sandbox", "cannot record the end", "id", s->id, "error", err.msg,
-                               NULL);
+                        al_log(AL_LOG_ERROR, "sandbox", "cannot record the end", "id", s->id, "error", err.msg, NULL);
                 if (gone_hook)
                         gone_hook(s->id);
         }
@@ -477,8 +478,7 @@ bool sbx_adopted(const struct sbx *s)
         return s->adopted;
 }
 
-int sbx_record_pending(struct store *st, const char *id, const char *token_id, json_t *labels,
-                       struct al_error *err)
+int sbx_record_pending(struct store *st, const char *id, const char *token_id, json_t *labels, struct al_error *err)
 {
         struct store_sandbox rec = { .created_ms = now_ms() };
         json_t *pending = json_pack("{s:b}", "pending", 1);
@@ -540,8 +540,8 @@ int sbx_state_set(struct sbx *s, const char *key, json_t *value)
         if (!s->state || json_object_set_new(s->state, key, value) < 0)
                 return -ENOMEM;
         if (s->store && store_sandbox_set_state(s->store, s->id, s->state, &err) < 0) {
-                al_log(AL_LOG_ERROR, "sandbox", "cannot record its state", "id", s->id, "key", key, "error",
-                       err.msg, NULL);
+                al_log(AL_LOG_ERROR, "sandbox", "cannot record its state", "id", s->id, "key", key, "error", err.msg,
+                       NULL);
                 return -EIO;
         }
         return 0;
@@ -595,8 +595,8 @@ void sbx_detach(struct sbx *s, struct sbx_peer *p)
                         s->calls[i].peer = NULL;
         for (int i = 0; i < AL_MAX_HANDLES; i++)
                 if (s->handles[i].peer == p) {
-                        json_t *msg = json_pack("{s:s,s:{s:I}}", "method", "fileClose", "params",
-                                                "fileHandleId", (json_int_t)s->handles[i].id);
+                        json_t *msg = json_pack("{s:s,s:{s:I}}", "method", "fileClose", "params", "fileHandleId",
+                                                (json_int_t)s->handles[i].id);
                         chan_send_json(s, AL_MSG_CALL, AL_MSG_CALL_PART, next_id(s), msg); /* no one waits */
                         json_decref(msg);
                         s->handles[i].peer = NULL;
@@ -628,12 +628,12 @@ static void end_streams(struct proc *pr)
 static json_t *wait_result(struct sbx *s, struct proc *pr)
 {
         static const char *const names[] = {
-                [SIGHUP] = "SIGHUP", [SIGINT] = "SIGINT", [SIGQUIT] = "SIGQUIT", [SIGILL] = "SIGILL",
-                [SIGTRAP] = "SIGTRAP", [SIGABRT] = "SIGABRT", [SIGBUS] = "SIGBUS", [SIGFPE] = "SIGFPE",
-                [SIGKILL] = "SIGKILL", [SIGUSR1] = "SIGUSR1", [SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2",
-                [SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM", [SIGTERM] = "SIGTERM", [SIGCHLD] = "SIGCHLD",
-                [SIGCONT] = "SIGCONT", [SIGSTOP] = "SIGSTOP", [SIGTSTP] = "SIGTSTP", [SIGXCPU] = "SIGXCPU",
-                [SIGXFSZ] = "SIGXFSZ", [SIGSYS] = "SIGSYS", [SIGWINCH] = "SIGWINCH",
+                [SIGHUP] = "SIGHUP",   [SIGINT] = "SIGINT",   [SIGQUIT] = "SIGQUIT",   [SIGILL] = "SIGILL",
+                [SIGTRAP] = "SIGTRAP", [SIGABRT] = "SIGABRT", [SIGBUS] = "SIGBUS",     [SIGFPE] = "SIGFPE",
+                [SIGKILL] = "SIGKILL", [SIGUSR1] = "SIGUSR1", [SIGSEGV] = "SIGSEGV",   [SIGUSR2] = "SIGUSR2",
+                [SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM", [SIGTERM] = "SIGTERM",   [SIGCHLD] = "SIGCHLD",
+                [SIGCONT] = "SIGCONT", [SIGSTOP] = "SIGSTOP", [SIGTSTP] = "SIGTSTP",   [SIGXCPU] = "SIGXCPU",
+                [SIGXFSZ] = "SIGXFSZ", [SIGSYS] = "SIGSYS",   [SIGWINCH] = "SIGWINCH",
         };
         bool sig = pr->kind == AL_EXIT_SIGNAL;
         int code = sig ? 128 + (int)(pr->value & 0x7f) : (int)(pr->value & 0xff);
@@ -643,8 +643,8 @@ static json_t *wait_result(struct sbx *s, struct proc *pr)
 
         if (sig && pr->value == SIGKILL && rt_sandbox_stats(s->rt, &st) == 0)
                 oom = st.oom_kills > pr->oom_before;
-        return json_pack("{s:b,s:i,s:s?,s:s?}", "success", !sig && code == 0, "code", code, "signal",
-                         name, "oom", oom ? "high-confidence" : NULL);
+        return json_pack("{s:b,s:i,s:s?,s:s?}", "success", !sig && code == 0, "code", code, "signal", name, "oom",
+                         oom ? "high-confidence" : NULL);
 }
 
 static void on_exit_frame(struct sbx *s, struct proc *pr, const struct al_frame *f)
@@ -775,15 +775,15 @@ static void stream_entries(struct sbx_peer *p, json_t *rpc_id, json_t *entries)
 
         reply_ok(p, rpc_id, json_pack("{s:I}", "streamId", (json_int_t)sid));
         notify(p, "$sandbox.stream.start", json_pack("{s:I}", "streamId", (json_int_t)sid));
-        json_array_foreach(entries, i, e) {
+        json_array_foreach (entries, i, e) {
                 if (!json_is_object(e))
                         continue;
                 char *text = json_dumps(e, JSON_COMPACT);
                 size_t n;
                 char *b64 = text ? al_b64_encode((const uint8_t *)text, strlen(text), &n) : NULL;
                 if (b64)
-                        notify(p, "$sandbox.stream.enqueue", json_pack("{s:I,s:s%}", "streamId", (json_int_t)sid,
-                                                                       "data", b64, n));
+                        notify(p, "$sandbox.stream.enqueue",
+                               json_pack("{s:I,s:s%}", "streamId", (json_int_t)sid, "data", b64, n));
                 free(b64);
                 free(text);
         }
@@ -939,8 +939,8 @@ void sbx_netlog_add(struct sbx *s, json_t *rec)
 
 json_t *sbx_netlog(const struct sbx *s)
 {
-        return json_pack("{s:s, s:O, s:I}", "sandbox_id", s->id, "records",
-                         s->netlog ? s->netlog : json_array(), "dropped", (json_int_t)s->netlog_dropped);
+        return json_pack("{s:s, s:O, s:I}", "sandbox_id", s->id, "records", s->netlog ? s->netlog : json_array(),
+                         "dropped", (json_int_t)s->netlog_dropped);
 }
 
 const struct rt_sandbox *sbx_rt(const struct sbx *s)
@@ -1005,8 +1005,7 @@ static int make_new(const void *arg, struct rt_sandbox **ret, struct al_error *e
         return rt_sandbox_create(arg, ret, err);
 }
 
-struct sbx *sbx_create(struct event_base *base, const struct rt_config *cfg, int64_t stop_at_ms,
-                       struct al_error *err)
+struct sbx *sbx_create(struct event_base *base, const struct rt_config *cfg, int64_t stop_at_ms, struct al_error *err)
 {
         struct sbx *s = sbx_wrap(base, cfg->id, now_ms(), make_new, cfg, err);
 
@@ -1026,8 +1025,8 @@ static int make_adopted(const void *arg, struct rt_sandbox **ret, struct al_erro
         return rt_sandbox_adopt(a->id, &a->ident, ret, err);
 }
 
-struct sbx *sbx_adopt(struct event_base *base, struct store *st, const struct store_sandbox *rec,
-                      unsigned grace_ms, struct al_error *err)
+struct sbx *sbx_adopt(struct event_base *base, struct store *st, const struct store_sandbox *rec, unsigned grace_ms,
+                      struct al_error *err)
 {
         json_t *pid = json_object_get(rec->state, "pid"), *start = json_object_get(rec->state, "start_time");
         struct adopt_arg a = { .id = rec->id };
@@ -1064,15 +1063,14 @@ static const struct {
         const char *name;
         int signo;
 } signal_names[] = {
-        { "SIGHUP", SIGHUP },   { "SIGINT", SIGINT },   { "SIGQUIT", SIGQUIT }, { "SIGILL", SIGILL },
-        { "SIGTRAP", SIGTRAP }, { "SIGABRT", SIGABRT }, { "SIGIOT", SIGABRT },  { "SIGBUS", SIGBUS },
-        { "SIGFPE", SIGFPE },   { "SIGKILL", SIGKILL }, { "SIGUSR1", SIGUSR1 }, { "SIGSEGV", SIGSEGV },
-        { "SIGUSR2", SIGUSR2 }, { "SIGPIPE", SIGPIPE }, { "SIGALRM", SIGALRM }, { "SIGTERM", SIGTERM },
-        { "SIGCHLD", SIGCHLD }, { "SIGCONT", SIGCONT }, { "SIGSTOP", SIGSTOP }, { "SIGTSTP", SIGTSTP },
-        { "SIGTTIN", SIGTTIN }, { "SIGTTOU", SIGTTOU }, { "SIGURG", SIGURG },   { "SIGXCPU", SIGXCPU },
-        { "SIGXFSZ", SIGXFSZ }, { "SIGVTALRM", SIGVTALRM }, { "SIGPROF", SIGPROF },
-        { "SIGWINCH", SIGWINCH }, { "SIGIO", SIGIO }, { "SIGPOLL", SIGIO },  { "SIGPWR", SIGPWR },
-        { "SIGSYS", SIGSYS },
+        { "SIGHUP", SIGHUP },   { "SIGINT", SIGINT },       { "SIGQUIT", SIGQUIT }, { "SIGILL", SIGILL },
+        { "SIGTRAP", SIGTRAP }, { "SIGABRT", SIGABRT },     { "SIGIOT", SIGABRT },  { "SIGBUS", SIGBUS },
+        { "SIGFPE", SIGFPE },   { "SIGKILL", SIGKILL },     { "SIGUSR1", SIGUSR1 }, { "SIGSEGV", SIGSEGV },
+        { "SIGUSR2", SIGUSR2 }, { "SIGPIPE", SIGPIPE },     { "SIGALRM", SIGALRM }, { "SIGTERM", SIGTERM },
+        { "SIGCHLD", SIGCHLD }, { "SIGCONT", SIGCONT },     { "SIGSTOP", SIGSTOP }, { "SIGTSTP", SIGTSTP },
+        { "SIGTTIN", SIGTTIN }, { "SIGTTOU", SIGTTOU },     { "SIGURG", SIGURG },   { "SIGXCPU", SIGXCPU },
+        { "SIGXFSZ", SIGXFSZ }, { "SIGVTALRM", SIGVTALRM }, { "SIGPROF", SIGPROF }, { "SIGWINCH", SIGWINCH },
+        { "SIGIO", SIGIO },     { "SIGPOLL", SIGIO },       { "SIGPWR", SIGPWR },   { "SIGSYS", SIGSYS },
 };
 
 static int signal_number(const char *name)
@@ -1126,8 +1124,8 @@ static void m_spawn(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *param
         sbx_spawn(s, p, id, params, NULL, NULL, &chan);
 }
 
-int sbx_spawn(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *params, json_t *req_extra,
-              json_t *result_extra, uint32_t *ret_chan)
+int sbx_spawn(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *params, json_t *req_extra, json_t *result_extra,
+              uint32_t *ret_chan)
 {
         struct proc *pr = NULL;
         json_t *req;
@@ -1144,8 +1142,13 @@ int sbx_spawn(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *params, jso
                 return -EAGAIN;
         }
         (void)rt_sandbox_stats(s->rt, &st);
-        *pr = (struct proc){ .used = true, .chan_id = next_id(s), .owner = p, .spawn_rpc = json_incref(id),
-                             .stdin_credit = AL_CHAN_WINDOW, .stdin_stream = -1, .oom_before = st.oom_kills };
+        *pr = (struct proc){ .used = true,
+                             .chan_id = next_id(s),
+                             .owner = p,
+                             .spawn_rpc = json_incref(id),
+                             .stdin_credit = AL_CHAN_WINDOW,
+                             .stdin_stream = -1,
+                             .oom_before = st.oom_kills };
         if (!is_null_stdio(params, "stdout"))
                 pr->out_stream = next_stream_id++;
         if (!is_null_stdio(params, "stderr"))
@@ -1153,10 +1156,10 @@ int sbx_spawn(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *params, jso
         if (json_is_integer(stdin_id))
                 pr->stdin_stream = json_integer_value(stdin_id);
         req = json_pack("{s:O,s:O*,s:O*,s:b,s:O*,s:b,s:s,s:s,s:s}", "command", json_object_get(params, "command"),
-                        "args", json_object_get(params, "args"), "envObj", json_object_get(params, "env"),
-                        "clearEnv", json_is_true(json_object_get(params, "clearEnv")), "cwd",
-                        json_object_get(params, "cwd"), "stdin", pr->stdin_stream >= 0, "user", "app",
-                        "stdout", pr->out_stream ? "piped" : "null", "stderr", pr->err_stream ? "piped" : "null");
+                        "args", json_object_get(params, "args"), "envObj", json_object_get(params, "env"), "clearEnv",
+                        json_is_true(json_object_get(params, "clearEnv")), "cwd", json_object_get(params, "cwd"),
+                        "stdin", pr->stdin_stream >= 0, "user", "app", "stdout", pr->out_stream ? "piped" : "null",
+                        "stderr", pr->err_stream ? "piped" : "null");
         if (!req) {
                 reply_err(p, id, EINVAL, "spawn: bad parameters");
                 free_proc(pr);
@@ -1223,8 +1226,7 @@ static void m_process_kill(struct sbx *s, struct sbx_peer *p, json_t *id, json_t
                 return;
         }
         if (!pr || pr->exited) {
-                reply_err(p, id, ENOENT, "no running process with pid %lld",
-                          (long long)json_int(params, "pid", -1));
+                reply_err(p, id, ENOENT, "no running process with pid %lld", (long long)json_int(params, "pid", -1));
                 return;
         }
         al_put_u32(b, (uint32_t)sig);
@@ -1245,10 +1247,13 @@ static void forward_call(struct sbx *s, struct sbx_peer *p, json_t *id, const ch
                 reply_err(p, id, EAGAIN, "too many calls in flight (%d)", SBX_MAX_CALLS);
                 return;
         }
-        *c = (struct call){ .used = true, .chan_id = next_id(s), .peer = p, .rpc_id = json_incref(id),
+        *c = (struct call){ .used = true,
+                            .chan_id = next_id(s),
+                            .peer = p,
+                            .rpc_id = json_incref(id),
                             .abort_id = json_int(params, "abortId", -1),
                             .opens_handle = !strcmp(method, "open") || !strcmp(method, "create"),
-                .streams_entries = !strcmp(method, "walk") || !strcmp(method, "expandGlob") };
+                            .streams_entries = !strcmp(method, "walk") || !strcmp(method, "expandGlob") };
         msg = json_pack("{s:s,s:O}", "method", method, "params", params ? params : json_null());
         chan_send_json(s, AL_MSG_CALL, AL_MSG_CALL_PART, c->chan_id, msg);
         json_decref(msg);
@@ -1450,12 +1455,12 @@ static void m_abort(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *param
 }
 
 static const char *const forwarded[] = {
-        "readFile", "readTextFile", "writeFile", "writeTextFile", "readDir", "remove", "mkdir",
-        "rename", "stat", "lstat", "chmod", "chown", "copyFile", "link", "symlink", "readLink",
-        "realPath", "truncate", "umask", "utime", "makeTempDir", "makeTempFile", "envGet", "envSet",
-        "envToObject", "envDelete", "open", "create", "fileClose", "fileRead", "fileWrite", "fileSeek",
-        "fileStat", "fileSync", "fileSyncData", "fileTruncate", "fileUtime", "fileLock", "fileUnlock",
-        "walk", "expandGlob",
+        "readFile",     "readTextFile", "writeFile", "writeTextFile", "readDir",   "remove",     "mkdir",
+        "rename",       "stat",         "lstat",     "chmod",         "chown",     "copyFile",   "link",
+        "symlink",      "readLink",     "realPath",  "truncate",      "umask",     "utime",      "makeTempDir",
+        "makeTempFile", "envGet",       "envSet",    "envToObject",   "envDelete", "open",       "create",
+        "fileClose",    "fileRead",     "fileWrite", "fileSeek",      "fileStat",  "fileSync",   "fileSyncData",
+        "fileTruncate", "fileUtime",    "fileLock",  "fileUnlock",    "walk",      "expandGlob",
 };
 
 void sbx_rpc(struct sbx *s, struct sbx_peer *p, json_t *id, const char *method, json_t *params)
@@ -1488,9 +1493,9 @@ void sbx_rpc(struct sbx *s, struct sbx_peer *p, json_t *id, const char *method, 
         if (deno_rpc(s, p, id, method, params))
                 return;
         p->send(p, sbx_rpc_result(id, json_pack("{s:o}", "error",
-                                                 sbx_error_object("NotSupported",
-                                                                  "this method is not supported by Airlock yet",
-                                                                  "ENOSYS"))));
+                                                sbx_error_object("NotSupported",
+                                                                 "this method is not supported by Airlock yet",
+                                                                 "ENOSYS"))));
 }
 
 /* --- processes driven by another module (the SSH gateway) ---------------- */
@@ -1504,16 +1509,21 @@ static int proc_slot(struct sbx *s, struct proc **ret)
         return *ret ? 0 : -EAGAIN;
 }
 
-int sbx_proc_spawn(struct sbx *s, struct sbx_peer *owner, json_t *req, const struct sbx_proc_sink *sink,
-                   void *arg, uint32_t *ret_id)
+int sbx_proc_spawn(struct sbx *s, struct sbx_peer *owner, json_t *req, const struct sbx_proc_sink *sink, void *arg,
+                   uint32_t *ret_id)
 {
         struct proc *pr;
         int r = proc_slot(s, &pr);
 
         if (r < 0)
                 return r;
-        *pr = (struct proc){ .used = true, .chan_id = next_id(s), .owner = owner, .sink = sink, .sink_arg = arg,
-                             .stdin_credit = AL_CHAN_WINDOW, .stdin_stream = -1 };
+        *pr = (struct proc){ .used = true,
+                             .chan_id = next_id(s),
+                             .owner = owner,
+                             .sink = sink,
+                             .sink_arg = arg,
+                             .stdin_credit = AL_CHAN_WINDOW,
+                             .stdin_stream = -1 };
         chan_send_json(s, AL_MSG_SPAWN, 0, pr->chan_id, req);
         *ret_id = pr->chan_id;
         return 0;
@@ -1615,16 +1625,21 @@ int sbx_call(struct sbx *s, const char *method, json_t *params,
 
 /* A channel airlock-init opened beside a process (its "ctl" id), driven
  * through a sink like sbx_proc_spawn's: nothing is spawned for it. */
-int sbx_proc_adopt(struct sbx *s, struct sbx_peer *owner, uint32_t id, const struct sbx_proc_sink *sink,
-                   void *arg)
+int sbx_proc_adopt(struct sbx *s, struct sbx_peer *owner, uint32_t id, const struct sbx_proc_sink *sink, void *arg)
 {
         struct proc *pr;
         int r = proc_slot(s, &pr);
 
         if (r < 0)
                 return r;
-        *pr = (struct proc){ .used = true, .started = true, .chan_id = id, .owner = owner, .sink = sink,
-                             .sink_arg = arg, .stdin_credit = AL_CHAN_WINDOW, .stdin_stream = -1 };
+        *pr = (struct proc){ .used = true,
+                             .started = true,
+                             .chan_id = id,
+                             .owner = owner,
+                             .sink = sink,
+                             .sink_arg = arg,
+                             .stdin_credit = AL_CHAN_WINDOW,
+                             .stdin_stream = -1 };
         return 0;
 }
 

@@ -23,8 +23,7 @@ struct sbx_peer {
 
 struct sbx;
 
-struct sbx *sbx_create(struct event_base *base, const struct rt_config *cfg, int64_t stop_at_ms,
-                       struct al_error *err);
+struct sbx *sbx_create(struct event_base *base, const struct rt_config *cfg, int64_t stop_at_ms, struct al_error *err);
 struct sbx *sbx_find(const char *id);
 unsigned sbx_count(void);
 const char *sbx_id(const struct sbx *s);
@@ -47,8 +46,7 @@ void sbx_set_labels(struct sbx *s, json_t *labels);
 /* Before a sandbox is made: its row, owned by token_id, marked pending, so
  * that a crash while it is being made leaves a record the next start acts on
  * (it kills whatever runs in the sandbox's cgroup). */
-int sbx_record_pending(struct store *st, const char *id, const char *token_id, json_t *labels,
-                       struct al_error *err);
+int sbx_record_pending(struct store *st, const char *id, const char *token_id, json_t *labels, struct al_error *err);
 /* Once it runs, before the client hears of it: its state (copied, with
  * airlock-init's pid and start time added) replaces the pending mark. From
  * then on its end is recorded too. */
@@ -56,8 +54,8 @@ int sbx_record(struct sbx *s, struct store *st, const char *token_id, json_t *la
                struct al_error *err);
 /* Take back a recorded sandbox after a restart. A session sandbox (no stop
  * time) ends after grace_ms unless a client connects: that one owns it. */
-struct sbx *sbx_adopt(struct event_base *base, struct store *st, const struct store_sandbox *rec,
-                      unsigned grace_ms, struct al_error *err);
+struct sbx *sbx_adopt(struct event_base *base, struct store *st, const struct store_sandbox *rec, unsigned grace_ms,
+                      struct al_error *err);
 bool sbx_adopted(const struct sbx *s);
 /* An adopted session sandbox waiting for its client: the caller's peer
  * takes the creator's place (attach it as primary). False otherwise. */
@@ -102,8 +100,8 @@ struct sbx_proc_sink {
         void (*on_exit)(void *arg, int code, int signo); /* code is 128+signo when signaled */
         void (*on_failed)(void *arg, int err, const char *msg);
 };
-int sbx_proc_spawn(struct sbx *s, struct sbx_peer *owner, json_t *req, const struct sbx_proc_sink *sink,
-                   void *arg, uint32_t *ret_id);
+int sbx_proc_spawn(struct sbx *s, struct sbx_peer *owner, json_t *req, const struct sbx_proc_sink *sink, void *arg,
+                   uint32_t *ret_id);
 /* Bytes taken within the stdin window (the rest: after on_stdin_credit); n == 0 closes stdin. */
 size_t sbx_proc_write(struct sbx *s, uint32_t id, const uint8_t *p, size_t n);
 void sbx_proc_ack(struct sbx *s, uint32_t id, uint32_t n);
@@ -114,12 +112,11 @@ void sbx_proc_release(struct sbx *s, uint32_t id);
 /* For the Deno methods (deno.c). sbx_spawn is `spawn` with keys added to
  * airlock-init's request and to the result; it answers the client itself
  * (also on failure, then returning -errno) and gives the channel id. */
-int sbx_spawn(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *params, json_t *req_extra,
-              json_t *result_extra, uint32_t *ret_chan);
+int sbx_spawn(struct sbx *s, struct sbx_peer *p, json_t *id, json_t *params, json_t *req_extra, json_t *result_extra,
+              uint32_t *ret_chan);
 int sbx_call(struct sbx *s, const char *method, json_t *params,
              void (*done)(struct sbx *s, uint64_t arg, json_t *reply), uint64_t arg);
-int sbx_proc_adopt(struct sbx *s, struct sbx_peer *owner, uint32_t id, const struct sbx_proc_sink *sink,
-                   void *arg);
+int sbx_proc_adopt(struct sbx *s, struct sbx_peer *owner, uint32_t id, const struct sbx_proc_sink *sink, void *arg);
 uint32_t sbx_chan_id_new(struct sbx *s);
 int sbx_proc_state(struct sbx *s, int64_t pid);
 

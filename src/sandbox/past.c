@@ -108,8 +108,9 @@ int past_wait(struct sbx *s, struct sbx_peer *p, json_t *rpc_id, int64_t pid)
         w = calloc(1, sizeof(*w));
         if (!w)
                 return -ENOMEM;
-        *w = (struct past_wait){ .s = s, .peer = p, .rpc_id = json_incref(rpc_id), .pid = pid,
-                                 .delay_ms = PAST_FIRST_MS };
+        *w = (struct past_wait){
+                .s = s, .peer = p, .rpc_id = json_incref(rpc_id), .pid = pid, .delay_ms = PAST_FIRST_MS
+        };
         w->timer = evtimer_new(sbx_base(s), on_timer, w);
         if (!w->timer) {
                 wait_free(w);

@@ -17,30 +17,30 @@
 
 #define STORE_MARKER_SUFFIX ".id"
 #define STORE_BUSY_TIMEOUT_MS 5000
-#define STORE_RESCUE                                                                               \
-        "restore it from a backup or move it away to start with an empty store; "                  \
+#define STORE_RESCUE                                                                                                   \
+        "restore it from a backup or move it away to start with an empty store; "                                      \
         "sandboxes and volumes recorded in it would be forgotten"
 
 /* The schema. To change it, append a step; never edit one that shipped. */
 static const struct store_migration migrations[STORE_SCHEMA_VERSION] = {
-    {/* 0 -> 1 */
-     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-     "CREATE TABLE tokens (id TEXT PRIMARY KEY, name TEXT NOT NULL, hash BLOB NOT NULL,"
-     " admin INTEGER NOT NULL, created_ms INTEGER NOT NULL, revoked_ms INTEGER);"
-     "CREATE UNIQUE INDEX tokens_live_name ON tokens(name) WHERE revoked_ms IS NULL;"
-     "CREATE INDEX tokens_hash ON tokens(hash);"
-     "CREATE TABLE sandboxes (id TEXT PRIMARY KEY, token_id TEXT NOT NULL,"
-     " created_ms INTEGER NOT NULL, stopped_ms INTEGER NOT NULL DEFAULT 0,"
-     " labels TEXT NOT NULL, state TEXT NOT NULL);"
-     "CREATE INDEX sandboxes_stopped ON sandboxes(stopped_ms);"
-     "CREATE TABLE volumes (id TEXT PRIMARY KEY, slug TEXT NOT NULL, token_id TEXT NOT NULL,"
-     " region TEXT NOT NULL, capacity INTEGER NOT NULL, bootable INTEGER NOT NULL,"
-     " base_snapshot TEXT NOT NULL, attached_to TEXT NOT NULL, created_ms INTEGER NOT NULL,"
-     " UNIQUE (token_id, slug));"
-     "CREATE TABLE snapshots (id TEXT PRIMARY KEY, slug TEXT NOT NULL, token_id TEXT NOT NULL,"
-     " region TEXT NOT NULL, volume_id TEXT NOT NULL, volume_slug TEXT NOT NULL,"
-     " bootable INTEGER NOT NULL, allocated_size INTEGER NOT NULL,"
-     " flattened_size INTEGER NOT NULL, created_ms INTEGER NOT NULL, UNIQUE (token_id, slug));"},
+        { /* 0 -> 1 */
+          "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+          "CREATE TABLE tokens (id TEXT PRIMARY KEY, name TEXT NOT NULL, hash BLOB NOT NULL,"
+          " admin INTEGER NOT NULL, created_ms INTEGER NOT NULL, revoked_ms INTEGER);"
+          "CREATE UNIQUE INDEX tokens_live_name ON tokens(name) WHERE revoked_ms IS NULL;"
+          "CREATE INDEX tokens_hash ON tokens(hash);"
+          "CREATE TABLE sandboxes (id TEXT PRIMARY KEY, token_id TEXT NOT NULL,"
+          " created_ms INTEGER NOT NULL, stopped_ms INTEGER NOT NULL DEFAULT 0,"
+          " labels TEXT NOT NULL, state TEXT NOT NULL);"
+          "CREATE INDEX sandboxes_stopped ON sandboxes(stopped_ms);"
+          "CREATE TABLE volumes (id TEXT PRIMARY KEY, slug TEXT NOT NULL, token_id TEXT NOT NULL,"
+          " region TEXT NOT NULL, capacity INTEGER NOT NULL, bootable INTEGER NOT NULL,"
+          " base_snapshot TEXT NOT NULL, attached_to TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+          " UNIQUE (token_id, slug));"
+          "CREATE TABLE snapshots (id TEXT PRIMARY KEY, slug TEXT NOT NULL, token_id TEXT NOT NULL,"
+          " region TEXT NOT NULL, volume_id TEXT NOT NULL, volume_slug TEXT NOT NULL,"
+          " bootable INTEGER NOT NULL, allocated_size INTEGER NOT NULL,"
+          " flattened_size INTEGER NOT NULL, created_ms INTEGER NOT NULL, UNIQUE (token_id, slug));" },
 };
 
 /* --- helpers shared by the store's files --------------------------------- */
@@ -177,8 +177,7 @@ int store_schema_version(struct store *st)
         return user_version(st);
 }
 
-static int migrate_step(struct store *st, const struct store_migration *step, int to,
-                        struct al_error *err)
+static int migrate_step(struct store *st, const struct store_migration *step, int to, struct al_error *err)
 {
         char sql[64];
         int r;
@@ -199,22 +198,19 @@ static int migrate_step(struct store *st, const struct store_migration *step, in
         return r;
 }
 
-int store_migrate_to(struct store *st, int target, const struct store_migration *steps, size_t n,
-                     struct al_error *err)
+int store_migrate_to(struct store *st, int target, const struct store_migration *steps, size_t n, struct al_error *err)
 {
         int v = user_version(st);
 
         if (v < 0)
                 return store_sqlite_error(st, SQLITE_IOERR, "reading the schema version", err);
         if (v > target)
-                return al_error_setx(
-                    err, EPROTO,
-                    "store %s has schema version %d, newer than this airlockd's %d: run the "
-                    "airlockd that wrote it, or " STORE_RESCUE,
-                    st->path, v, target);
+                return al_error_setx(err, EPROTO,
+                                     "store %s has schema version %d, newer than this airlockd's %d: run the "
+                                     "airlockd that wrote it, or " STORE_RESCUE,
+                                     st->path, v, target);
         if ((size_t)target > n)
-                return al_error_setx(err, EINVAL, "store: no migration step to schema version %d",
-                                     target);
+                return al_error_setx(err, EINVAL, "store: no migration step to schema version %d", target);
         for (; v < target; v++) {
                 int r = migrate_step(st, &steps[v], v + 1, err);
                 if (r < 0)
@@ -233,14 +229,13 @@ static int check_integrity(struct store *st, struct al_error *err)
         if (rc == SQLITE_OK)
                 rc = sqlite3_step(s);
         if (rc != SQLITE_ROW)
-                return al_error_setx(
-                    err, EBADMSG,
-                    "store %s is not a SQLite database or is damaged (%s): " STORE_RESCUE, st->path,
-                    sqlite3_errmsg(st->db));
+                return al_error_setx(err, EBADMSG,
+                                     "store %s is not a SQLite database or is damaged (%s): " STORE_RESCUE, st->path,
+                                     sqlite3_errmsg(st->db));
         const char *res = (const char *)sqlite3_column_text(s, 0);
         if (!res || strcmp(res, "ok") != 0)
-                return al_error_setx(err, EBADMSG, "store %s is corrupt (%s): " STORE_RESCUE,
-                                     st->path, res ? res : "no answer");
+                return al_error_setx(err, EBADMSG, "store %s is corrupt (%s): " STORE_RESCUE, st->path,
+                                     res ? res : "no answer");
         return 0;
 }
 
@@ -254,13 +249,12 @@ static int check_file(struct store *st, bool *created, struct al_error *err)
         *created = false;
         if (fd < 0 && errno == ENOENT) {
                 if (access(st->marker, F_OK) == 0)
-                        return al_error_setx(
-                            err, ENOENT,
-                            "store %s is missing but %s says one was made here: the database "
-                            "was lost or moved; restore it from a backup, or remove %s to "
-                            "start with an empty store (sandboxes and volumes recorded in "
-                            "it would be forgotten)",
-                            st->path, st->marker, st->marker);
+                        return al_error_setx(err, ENOENT,
+                                             "store %s is missing but %s says one was made here: the database "
+                                             "was lost or moved; restore it from a backup, or remove %s to "
+                                             "start with an empty store (sandboxes and volumes recorded in "
+                                             "it would be forgotten)",
+                                             st->path, st->marker, st->marker);
                 fd = open(st->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
                 if (fd < 0)
                         return al_error_set(err, errno, "store %s: cannot create it", st->path);
@@ -268,14 +262,11 @@ static int check_file(struct store *st, bool *created, struct al_error *err)
                 return 0;
         }
         if (fd < 0 || fstat(fd, &sb) < 0)
-                return al_error_set(err, errno, "store %s: cannot read it (%s)", st->path,
-                                    STORE_RESCUE);
+                return al_error_set(err, errno, "store %s: cannot read it (%s)", st->path, STORE_RESCUE);
         if (!S_ISREG(sb.st_mode))
-                return al_error_setx(err, EINVAL, "store %s is not a regular file: " STORE_RESCUE,
-                                     st->path);
+                return al_error_setx(err, EINVAL, "store %s is not a regular file: " STORE_RESCUE, st->path);
         if ((sb.st_mode & 077) && fchmod(fd, 0600) < 0)
-                return al_error_set(err, errno, "store %s: cannot make it private (0600)",
-                                    st->path);
+                return al_error_set(err, errno, "store %s: cannot make it private (0600)", st->path);
         return 0;
 }
 
@@ -300,12 +291,9 @@ static int write_marker(struct store *st, const char *id, struct al_error *err)
         int n = snprintf(line, sizeof(line), "%s\n", id);
 
         snprintf(tmp, sizeof(tmp), "%s.tmp", st->marker);
-        _cleanup_fd_ int fd =
-            open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0 || al_write_all(fd, line, (size_t)n) < 0 || fsync(fd) < 0 ||
-            rename(tmp, st->marker) < 0) {
-                int r =
-                    al_error_set(err, errno ? errno : EIO, "store: cannot write %s", st->marker);
+        _cleanup_fd_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0 || al_write_all(fd, line, (size_t)n) < 0 || fsync(fd) < 0 || rename(tmp, st->marker) < 0) {
+                int r = al_error_set(err, errno ? errno : EIO, "store: cannot write %s", st->marker);
                 unlink(tmp);
                 return r;
         }
@@ -343,17 +331,15 @@ static int check_marker(struct store *st, bool created, struct al_error *err)
         if (m < 0 && m != -ENOENT)
                 return al_error_set(err, -m, "store: cannot read %s", st->marker);
         if (r == -ENOENT && m == 0 && !created)
-                return al_error_setx(
-                    err, EBADMSG,
-                    "store %s carries no id but %s does: the database was emptied or "
-                    "replaced; " STORE_RESCUE,
-                    st->path, st->marker);
+                return al_error_setx(err, EBADMSG,
+                                     "store %s carries no id but %s does: the database was emptied or "
+                                     "replaced; " STORE_RESCUE,
+                                     st->path, st->marker);
         if (r == -ENOENT) {
                 _cleanup_stmt_ sqlite3_stmt *s = NULL;
                 if (store_id_generate("db", id) < 0)
                         return al_error_setx(err, EIO, "store: no random bytes for the store id");
-                r = store_prepare(st, "INSERT INTO meta (key, value) VALUES ('store_id', ?1)", &s,
-                                  err);
+                r = store_prepare(st, "INSERT INTO meta (key, value) VALUES ('store_id', ?1)", &s, err);
                 if (r < 0)
                         return r;
                 sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -361,11 +347,10 @@ static int check_marker(struct store *st, bool created, struct al_error *err)
                 if (r < 0)
                         return r;
         } else if (m == 0 && strcmp(id, mark) != 0) {
-                return al_error_setx(
-                    err, EBADMSG,
-                    "store %s (id %s) is not the database %s names (%s): it was replaced "
-                    "by another; put the right one back, or " STORE_RESCUE,
-                    st->path, id, st->marker, mark);
+                return al_error_setx(err, EBADMSG,
+                                     "store %s (id %s) is not the database %s names (%s): it was replaced "
+                                     "by another; put the right one back, or " STORE_RESCUE,
+                                     st->path, id, st->marker, mark);
         }
         return m == 0 && r == 0 && !strcmp(id, mark) ? 0 : write_marker(st, id, err);
 }
@@ -408,18 +393,15 @@ int store_open(const char *state_dir, struct store **ret, struct al_error *err)
         r = check_file(st, &created, err);
         if (r < 0)
                 goto fail;
-        int rc =
-            sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
+        int rc = sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
         if (rc != SQLITE_OK) {
                 r = al_error_setx(err, EIO, "store %s: cannot open it: %s (%s)", st->path,
-                                  st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc),
-                                  STORE_RESCUE);
+                                  st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc), STORE_RESCUE);
                 goto fail;
         }
         r = configure(st, err);
         if (r >= 0)
-                r = store_migrate_to(st, STORE_SCHEMA_VERSION, migrations, ARRAY_SIZE(migrations),
-                                     err);
+                r = store_migrate_to(st, STORE_SCHEMA_VERSION, migrations, ARRAY_SIZE(migrations), err);
         if (r >= 0)
                 r = check_marker(st, created, err);
         if (r < 0)

@@ -17,11 +17,11 @@
 
 #define STORE_FILE "airlock.db"
 #define STORE_SCHEMA_VERSION 1
-#define STORE_NAME_MAX 64       /* token names, volume and snapshot slugs */
-#define STORE_ID_MAX 48         /* ids: "tok_..", "vol_..", "snp_..", sandbox ids */
-#define STORE_TOKEN_MAX 80      /* a bearer token: "ddo_" + 40 characters */
-#define STORE_MAX_STOPPED 1000  /* stopped sandboxes kept for listing (oldest go first) */
-#define STORE_PAGE_MAX 100      /* page size cap of the paginated lists */
+#define STORE_NAME_MAX 64      /* token names, volume and snapshot slugs */
+#define STORE_ID_MAX 48        /* ids: "tok_..", "vol_..", "snp_..", sandbox ids */
+#define STORE_TOKEN_MAX 80     /* a bearer token: "ddo_" + 40 characters */
+#define STORE_MAX_STOPPED 1000 /* stopped sandboxes kept for listing (oldest go first) */
+#define STORE_PAGE_MAX 100     /* page size cap of the paginated lists */
 
 struct store;
 
@@ -34,7 +34,7 @@ int store_schema_version(struct store *st);
  * Only a SHA-256 of each secret is stored. An admin token may manage tokens;
  * every token sees only the sandboxes, volumes and snapshots it made. */
 struct store_token {
-        char id[STORE_ID_MAX];  /* "tok_" + 20 characters */
+        char id[STORE_ID_MAX]; /* "tok_" + 20 characters */
         char name[STORE_NAME_MAX + 1];
         bool admin;
         int64_t created_ms;
@@ -44,8 +44,8 @@ struct store_token {
 int store_token_create(struct store *st, const char *name, bool admin, char ret_secret[STORE_TOKEN_MAX + 1],
                        struct store_token *ret, struct al_error *err);
 /* Take an existing secret (the <state>/token file of earlier versions). */
-int store_token_import(struct store *st, const char *name, const char *secret, bool admin,
-                       struct store_token *ret, struct al_error *err);
+int store_token_import(struct store *st, const char *name, const char *secret, bool admin, struct store_token *ret,
+                       struct al_error *err);
 /* 0 and *ret for a live token, -ENOENT otherwise (constant-time compare of the hash). */
 int store_token_check(struct store *st, const char *secret, struct store_token *ret);
 /* [{id, name, admin, createdAt}] of live tokens. */
@@ -73,8 +73,7 @@ int store_sandbox_set_labels(struct store *st, const char *id, json_t *labels, s
 int store_sandbox_stopped(struct store *st, const char *id, int64_t stopped_ms, struct al_error *err);
 /* Every running sandbox, for adoption at start: calls fn for each (sb is
  * borrowed for the call). fn returning < 0 stops the walk with that value. */
-int store_sandbox_foreach_running(struct store *st, int (*fn)(void *arg, const struct store_sandbox *sb),
-                                  void *arg);
+int store_sandbox_foreach_running(struct store *st, int (*fn)(void *arg, const struct store_sandbox *sb), void *arg);
 /* The console's listing (newest first), filtered by token (NULL: all) and
  * labels (an object of k: v that must all match; NULL: any):
  * [{id, createdAt, stoppedAt|null, region, status: "running"|"stopped", labels}] */
@@ -88,8 +87,8 @@ struct store_volume {
         char slug[STORE_NAME_MAX + 1];
         char token_id[STORE_ID_MAX];
         char region[8];
-        uint64_t capacity;       /* bytes */
-        bool bootable;           /* made from a snapshot or an image: holds a root filesystem */
+        uint64_t capacity;                /* bytes */
+        bool bootable;                    /* made from a snapshot or an image: holds a root filesystem */
         char base_snapshot[STORE_ID_MAX]; /* "" if none */
         char attached_to[STORE_ID_MAX];   /* the sandbox using it, "" if none */
         int64_t created_ms;

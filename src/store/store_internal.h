@@ -30,8 +30,7 @@ struct store_migration {
 /* Bring the database to version target with steps[0 .. n). A database newer
  * than target is an error naming the file; so is a failed step, which
  * leaves the database at the version before it. */
-int store_migrate_to(struct store *st, int target, const struct store_migration *steps, size_t n,
-                     struct al_error *err);
+int store_migrate_to(struct store *st, int target, const struct store_migration *steps, size_t n, struct al_error *err);
 
 /* A prepared statement, or an error naming the database. */
 int store_prepare(struct store *st, const char *sql, sqlite3_stmt **ret, struct al_error *err);

@@ -40,9 +40,7 @@ static int bind_json(sqlite3_stmt *s, int col, json_t *j)
 int store_sandbox_insert(struct store *st, const struct store_sandbox *sb, struct al_error *err)
 {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
-        int r = store_prepare(
-            st, "INSERT INTO sandboxes (" SANDBOX_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &s,
-            err);
+        int r = store_prepare(st, "INSERT INTO sandboxes (" SANDBOX_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &s, err);
 
         if (r < 0)
                 return r;
@@ -60,8 +58,7 @@ int store_sandbox_insert(struct store *st, const struct store_sandbox *sb, struc
         return 0;
 }
 
-static int set_column(struct store *st, const char *sql, const char *id, json_t *j,
-                      struct al_error *err)
+static int set_column(struct store *st, const char *sql, const char *id, json_t *j, struct al_error *err)
 {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
         int r = store_prepare(st, sql, &s, err);
@@ -91,15 +88,14 @@ int store_sandbox_set_labels(struct store *st, const char *id, json_t *labels, s
 
 /* Mark stopped, free its volumes (a stopped sandbox holds none) and keep
  * only the newest STORE_MAX_STOPPED stopped ones. */
-static int stopped_locked(struct store *st, const char *id, int64_t stopped_ms,
-                          struct al_error *err)
+static int stopped_locked(struct store *st, const char *id, int64_t stopped_ms, struct al_error *err)
 {
         static const char *const sql[] = {
-            /* what only a running sandbox needs goes with it, secrets first */
-            "UPDATE sandboxes SET stopped_ms = ?2, state = '{}' WHERE id = ?1 AND stopped_ms = 0",
-            "UPDATE volumes SET attached_to = '' WHERE attached_to = ?1",
-            ("DELETE FROM sandboxes WHERE stopped_ms != 0 AND id NOT IN (SELECT id FROM sandboxes"
-             " WHERE stopped_ms != 0 ORDER BY stopped_ms DESC, rowid DESC LIMIT ?3)"),
+                /* what only a running sandbox needs goes with it, secrets first */
+                "UPDATE sandboxes SET stopped_ms = ?2, state = '{}' WHERE id = ?1 AND stopped_ms = 0",
+                "UPDATE volumes SET attached_to = '' WHERE attached_to = ?1",
+                ("DELETE FROM sandboxes WHERE stopped_ms != 0 AND id NOT IN (SELECT id FROM sandboxes"
+                 " WHERE stopped_ms != 0 ORDER BY stopped_ms DESC, rowid DESC LIMIT ?3)"),
         };
         for (size_t i = 0; i < ARRAY_SIZE(sql); i++) {
                 _cleanup_stmt_ sqlite3_stmt *s = NULL;
@@ -123,8 +119,7 @@ static int stopped_locked(struct store *st, const char *id, int64_t stopped_ms,
         return 0;
 }
 
-int store_sandbox_stopped(struct store *st, const char *id, int64_t stopped_ms,
-                          struct al_error *err)
+int store_sandbox_stopped(struct store *st, const char *id, int64_t stopped_ms, struct al_error *err)
 {
         int r = store_exec(st, "BEGIN IMMEDIATE", err);
 
@@ -138,16 +133,14 @@ int store_sandbox_stopped(struct store *st, const char *id, int64_t stopped_ms,
         return r;
 }
 
-int store_sandbox_foreach_running(struct store *st,
-                                  int (*fn)(void *arg, const struct store_sandbox *sb), void *arg)
+int store_sandbox_foreach_running(struct store *st, int (*fn)(void *arg, const struct store_sandbox *sb), void *arg)
 {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
         int rc, r = 0;
 
         if (sqlite3_prepare_v2(st->db,
-                               "SELECT " SANDBOX_COLS
-                               " FROM sandboxes WHERE stopped_ms = 0 ORDER BY created_ms",
-                               -1, &s, NULL) != SQLITE_OK)
+                               "SELECT " SANDBOX_COLS " FROM sandboxes WHERE stopped_ms = 0 ORDER BY created_ms", -1,
+                               &s, NULL) != SQLITE_OK)
                 return -EIO;
         while (r >= 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
                 struct store_sandbox sb = { 0 };
@@ -164,8 +157,8 @@ int store_sandbox_get(struct store *st, const char *id, struct store_sandbox *re
 {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
 
-        if (sqlite3_prepare_v2(st->db, "SELECT " SANDBOX_COLS " FROM sandboxes WHERE id = ?1", -1,
-                               &s, NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(st->db, "SELECT " SANDBOX_COLS " FROM sandboxes WHERE id = ?1", -1, &s, NULL) !=
+            SQLITE_OK)
                 return -EIO;
         sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
         int rc = sqlite3_step(s);
@@ -183,7 +176,7 @@ static bool labels_match(json_t *have, json_t *want)
         const char *k;
         json_t *v;
 
-        json_object_foreach(want, k, v) {
+        json_object_foreach (want, k, v) {
                 if (!json_equal(json_object_get(have, k), v))
                         return false;
         }
@@ -204,10 +197,9 @@ static json_t *sandbox_json(const struct store_sandbox *sb)
         store_iso8601(sb->created_ms, created);
         store_iso8601(sb->stopped_ms, stopped);
         id_region(sb->id, region);
-        return json_pack("{s:s,s:s,s:o,s:s,s:s,s:O}", "id", sb->id, "createdAt", created,
-                         "stoppedAt", sb->stopped_ms ? json_string(stopped) : json_null(), "region",
-                         region, "status", sb->stopped_ms ? "stopped" : "running", "labels",
-                         sb->labels);
+        return json_pack("{s:s,s:s,s:o,s:s,s:s,s:O}", "id", sb->id, "createdAt", created, "stoppedAt",
+                         sb->stopped_ms ? json_string(stopped) : json_null(), "region", region, "status",
+                         sb->stopped_ms ? "stopped" : "running", "labels", sb->labels);
 }
 
 json_t *store_sandbox_list(struct store *st, const char *token_id, json_t *labels)

@@ -49,33 +49,28 @@ static bool name_valid(const char *name)
 
         if (n == 0 || n > STORE_NAME_MAX)
                 return false;
-        return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
-               n;
+        return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
 }
 
-static int insert_token(struct store *st, const char *name, const char *secret, bool admin,
-                        struct store_token *ret, struct al_error *err)
+static int insert_token(struct store *st, const char *name, const char *secret, bool admin, struct store_token *ret,
+                        struct al_error *err)
 {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
         unsigned char hash[HASH_LEN];
-        struct store_token t = {.admin = admin, .created_ms = store_now_ms()};
+        struct store_token t = { .admin = admin, .created_ms = store_now_ms() };
         int r;
 
         if (!name_valid(name))
-                return al_error_setx(err, EINVAL,
-                                     "token name '%.*s' is not 1 to %d of A-Z a-z 0-9 . _ -",
+                return al_error_setx(err, EINVAL, "token name '%.*s' is not 1 to %d of A-Z a-z 0-9 . _ -",
                                      STORE_NAME_MAX, name, STORE_NAME_MAX);
         if (!*secret || strlen(secret) > STORE_TOKEN_MAX)
-                return al_error_setx(err, EINVAL,
-                                     "token '%s': a secret must have 1 to %d characters", name,
+                return al_error_setx(err, EINVAL, "token '%s': a secret must have 1 to %d characters", name,
                                      STORE_TOKEN_MAX);
         if (hash_secret(secret, hash) < 0 || store_id_generate("tok", t.id) < 0)
                 return al_error_setx(err, EIO, "token '%s': no hash or random bytes", name);
         snprintf(t.name, sizeof(t.name), "%s", name);
-        r = store_prepare(
-            st,
-            "INSERT INTO tokens (id, name, hash, admin, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-            &s, err);
+        r = store_prepare(st, "INSERT INTO tokens (id, name, hash, admin, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)", &s,
+                          err);
         if (r < 0)
                 return r;
         sqlite3_bind_text(s, 1, t.id, -1, SQLITE_STATIC);
@@ -93,9 +88,8 @@ static int insert_token(struct store *st, const char *name, const char *secret, 
         return 0;
 }
 
-int store_token_create(struct store *st, const char *name, bool admin,
-                       char ret_secret[STORE_TOKEN_MAX + 1], struct store_token *ret,
-                       struct al_error *err)
+int store_token_create(struct store *st, const char *name, bool admin, char ret_secret[STORE_TOKEN_MAX + 1],
+                       struct store_token *ret, struct al_error *err)
 {
         char secret[STORE_TOKEN_MAX + 1];
         int r;
@@ -109,8 +103,8 @@ int store_token_create(struct store *st, const char *name, bool admin,
         return 0;
 }
 
-int store_token_import(struct store *st, const char *name, const char *secret, bool admin,
-                       struct store_token *ret, struct al_error *err)
+int store_token_import(struct store *st, const char *name, const char *secret, bool admin, struct store_token *ret,
+                       struct al_error *err)
 {
         return insert_token(st, name, secret, admin, ret, err);
 }
@@ -131,8 +125,7 @@ int store_token_check(struct store *st, const char *secret, struct store_token *
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
         unsigned char hash[HASH_LEN];
 
-        if (!secret || !*secret || strlen(secret) > STORE_TOKEN_MAX ||
-            hash_secret(secret, hash) < 0)
+        if (!secret || !*secret || strlen(secret) > STORE_TOKEN_MAX || hash_secret(secret, hash) < 0)
                 return -ENOENT;
         if (sqlite3_prepare_v2(st->db,
                                "SELECT id, name, admin, created_ms, hash FROM tokens"
@@ -142,8 +135,7 @@ int store_token_check(struct store *st, const char *secret, struct store_token *
         sqlite3_bind_blob(s, 1, hash, HASH_LEN, SQLITE_STATIC);
         if (sqlite3_step(s) != SQLITE_ROW)
                 return -ENOENT;
-        if (sqlite3_column_bytes(s, 4) != HASH_LEN ||
-            CRYPTO_memcmp(sqlite3_column_blob(s, 4), hash, HASH_LEN) != 0)
+        if (sqlite3_column_bytes(s, 4) != HASH_LEN || CRYPTO_memcmp(sqlite3_column_blob(s, 4), hash, HASH_LEN) != 0)
                 return -ENOENT;
         if (ret)
                 row_token(s, ret);
@@ -156,18 +148,17 @@ json_t *store_token_list(struct store *st)
         json_t *list = json_array();
         char when[32];
 
-        if (sqlite3_prepare_v2(
-                st->db,
-                "SELECT id, name, admin, created_ms FROM tokens WHERE revoked_ms IS NULL"
-                " ORDER BY created_ms, rowid",
-                -1, &s, NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(st->db,
+                               "SELECT id, name, admin, created_ms FROM tokens WHERE revoked_ms IS NULL"
+                               " ORDER BY created_ms, rowid",
+                               -1, &s, NULL) != SQLITE_OK)
                 return list;
         while (sqlite3_step(s) == SQLITE_ROW) {
                 struct store_token t;
                 row_token(s, &t);
                 store_iso8601(t.created_ms, when);
-                json_array_append_new(list, json_pack("{s:s,s:s,s:b,s:s}", "id", t.id, "name",
-                                                      t.name, "admin", t.admin, "createdAt", when));
+                json_array_append_new(list, json_pack("{s:s,s:s,s:b,s:s}", "id", t.id, "name", t.name, "admin", t.admin,
+                                                      "createdAt", when));
         }
         return list;
 }
@@ -176,8 +167,8 @@ unsigned store_token_count(struct store *st)
 {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
 
-        if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM tokens WHERE revoked_ms IS NULL", -1,
-                               &s, NULL) != SQLITE_OK ||
+        if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM tokens WHERE revoked_ms IS NULL", -1, &s, NULL) !=
+                    SQLITE_OK ||
             sqlite3_step(s) != SQLITE_ROW)
                 return 0;
         return (unsigned)sqlite3_column_int(s, 0);
@@ -200,24 +191,21 @@ static int revoke_locked(struct store *st, const char *name_or_id, struct al_err
         sqlite3_bind_text(find, 1, name_or_id, -1, SQLITE_STATIC);
         int rc = sqlite3_step(find);
         if (rc == SQLITE_DONE)
-                return al_error_setx(err, ENOENT, "no token named '%.*s'", STORE_NAME_MAX,
-                                     name_or_id);
+                return al_error_setx(err, ENOENT, "no token named '%.*s'", STORE_NAME_MAX, name_or_id);
         if (rc != SQLITE_ROW)
                 return store_sqlite_error(st, rc, "looking up a token", err);
         store_col_text(find, 0, id, sizeof(id));
         store_col_text(find, 1, name, sizeof(name));
         if (sqlite3_column_int(find, 2)) {
-                r = store_prepare(
-                    st, "SELECT count(*) FROM tokens WHERE admin = 1 AND revoked_ms IS NULL",
-                    &admins, err);
+                r = store_prepare(st, "SELECT count(*) FROM tokens WHERE admin = 1 AND revoked_ms IS NULL", &admins,
+                                  err);
                 if (r < 0)
                         return r;
                 if (sqlite3_step(admins) == SQLITE_ROW && sqlite3_column_int(admins, 0) <= 1)
-                        return al_error_setx(
-                            err, EPERM,
-                            "token '%s' is the last admin token: create another admin token "
-                            "before revoking it",
-                            name);
+                        return al_error_setx(err, EPERM,
+                                             "token '%s' is the last admin token: create another admin token "
+                                             "before revoking it",
+                                             name);
         }
         r = store_prepare(st, "UPDATE tokens SET revoked_ms = ?2 WHERE id = ?1", &upd, err);
         if (r < 0)

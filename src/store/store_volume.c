@@ -9,10 +9,9 @@
 #include "store_internal.h"
 #include "common/cleanup.h"
 
-#define VOLUME_COLS                                                                                \
-        "id, slug, token_id, region, capacity, bootable, base_snapshot, attached_to, created_ms"
-#define SNAPSHOT_COLS                                                                              \
-        "id, slug, token_id, region, volume_id, volume_slug, bootable, allocated_size, "           \
+#define VOLUME_COLS "id, slug, token_id, region, capacity, bootable, base_snapshot, attached_to, created_ms"
+#define SNAPSHOT_COLS                                                                                                  \
+        "id, slug, token_id, region, volume_id, volume_slug, bootable, allocated_size, "                               \
         "flattened_size, created_ms"
 
 static void row_volume(sqlite3_stmt *s, struct store_volume *v)
@@ -44,8 +43,7 @@ static void row_snapshot(sqlite3_stmt *s, struct store_snapshot *p)
 
 /* An INSERT prepared and bound by the caller, run; a duplicate id or slug is
  * -EEXIST naming the slug. */
-static int insert_done(struct store *st, sqlite3_stmt *s, const char *kind, const char *slug,
-                       struct al_error *err)
+static int insert_done(struct store *st, sqlite3_stmt *s, const char *kind, const char *slug, struct al_error *err)
 {
         int rc = sqlite3_step(s);
 
@@ -59,9 +57,8 @@ static int insert_done(struct store *st, sqlite3_stmt *s, const char *kind, cons
 int store_volume_insert(struct store *st, const struct store_volume *v, struct al_error *err)
 {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
-        int r = store_prepare(
-            st, "INSERT INTO volumes (" VOLUME_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            &s, err);
+        int r = store_prepare(st, "INSERT INTO volumes (" VOLUME_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                              &s, err);
 
         if (r < 0)
                 return r;
@@ -81,8 +78,8 @@ int store_snapshot_insert(struct store *st, const struct store_snapshot *p, stru
 {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
         int r = store_prepare(st,
-                              "INSERT INTO snapshots (" SNAPSHOT_COLS
-                              ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                              "INSERT INTO snapshots (" SNAPSHOT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                              "?10)",
                               &s, err);
 
         if (r < 0)
@@ -102,8 +99,7 @@ int store_snapshot_insert(struct store *st, const struct store_snapshot *p, stru
 
 /* One row by id or slug, within a token's own when token_id is set; an id
  * wins over another row's equal slug. */
-static int get_row(struct store *st, const char *sql, const char *token_id, const char *id_or_slug,
-                   sqlite3_stmt **ret)
+static int get_row(struct store *st, const char *sql, const char *token_id, const char *id_or_slug, sqlite3_stmt **ret)
 {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
 
@@ -121,8 +117,7 @@ static int get_row(struct store *st, const char *sql, const char *token_id, cons
         return 0;
 }
 
-int store_volume_get(struct store *st, const char *token_id, const char *id_or_slug,
-                     struct store_volume *ret)
+int store_volume_get(struct store *st, const char *token_id, const char *id_or_slug, struct store_volume *ret)
 {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
         int r = get_row(st,
@@ -135,8 +130,7 @@ int store_volume_get(struct store *st, const char *token_id, const char *id_or_s
         return 0;
 }
 
-int store_snapshot_get(struct store *st, const char *token_id, const char *id_or_slug,
-                       struct store_snapshot *ret)
+int store_snapshot_get(struct store *st, const char *token_id, const char *id_or_slug, struct store_snapshot *ret)
 {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
         int r = get_row(st,
@@ -154,8 +148,7 @@ int store_volume_delete(struct store *st, const char *id, struct al_error *err)
 {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
         struct store_volume v;
-        int r =
-            store_prepare(st, "DELETE FROM volumes WHERE id = ?1 AND attached_to = ''", &s, err);
+        int r = store_prepare(st, "DELETE FROM volumes WHERE id = ?1 AND attached_to = ''", &s, err);
 
         if (r < 0)
                 return r;
@@ -165,8 +158,7 @@ int store_volume_delete(struct store *st, const char *id, struct al_error *err)
                 return r;
         if (store_volume_get(st, NULL, id, &v) < 0 || strcmp(v.id, id) != 0)
                 return al_error_setx(err, ENOENT, "no volume %s", id);
-        return al_error_setx(err, EBUSY,
-                             "volume '%s' is in use by sandbox %s: stop that sandbox first", v.slug,
+        return al_error_setx(err, EBUSY, "volume '%s' is in use by sandbox %s: stop that sandbox first", v.slug,
                              v.attached_to);
 }
 
@@ -185,16 +177,14 @@ int store_snapshot_delete(struct store *st, const char *id, struct al_error *err
 }
 
 /* One UPDATE, so two sandboxes cannot both win the volume. */
-int store_volume_attach(struct store *st, const char *id, const char *sandbox_id,
-                        struct al_error *err)
+int store_volume_attach(struct store *st, const char *id, const char *sandbox_id, struct al_error *err)
 {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
         struct store_volume v;
-        int r = store_prepare(
-            st,
-            sandbox_id ? "UPDATE volumes SET attached_to = ?2 WHERE id = ?1 AND attached_to = ''"
-                       : "UPDATE volumes SET attached_to = '' WHERE id = ?1",
-            &s, err);
+        int r = store_prepare(st,
+                              sandbox_id ? "UPDATE volumes SET attached_to = ?2 WHERE id = ?1 AND attached_to = ''"
+                                         : "UPDATE volumes SET attached_to = '' WHERE id = ?1",
+                              &s, err);
         if (r < 0)
                 return r;
         sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -205,15 +195,13 @@ int store_volume_attach(struct store *st, const char *id, const char *sandbox_id
                 return r;
         if (store_volume_get(st, NULL, id, &v) < 0 || strcmp(v.id, id) != 0)
                 return al_error_setx(err, ENOENT, "no volume %s", id);
-        return al_error_setx(err, EBUSY, "volume '%s' is in use by sandbox %s", v.slug,
-                             v.attached_to);
+        return al_error_setx(err, EBUSY, "volume '%s' is in use by sandbox %s", v.slug, v.attached_to);
 }
 
 /* A page of rows after cursor. One row more than asked for tells whether
  * there is a next page. */
-static json_t *list_page(struct store *st, const char *sql, const char *token_id,
-                         const char *search, const char *cursor, unsigned limit,
-                         char ret_next[STORE_ID_MAX],
+static json_t *list_page(struct store *st, const char *sql, const char *token_id, const char *search,
+                         const char *cursor, unsigned limit, char ret_next[STORE_ID_MAX],
                          json_t *(*to_json)(struct store *st, sqlite3_stmt *s))
 {
         _cleanup_stmt_ sqlite3_stmt *s = NULL;
@@ -258,8 +246,8 @@ static json_t *snapshot_row_json(struct store *st, sqlite3_stmt *s)
         return store_snapshot_json(&p);
 }
 
-json_t *store_volume_list(struct store *st, const char *token_id, const char *search,
-                          const char *cursor, unsigned limit, char ret_next[STORE_ID_MAX])
+json_t *store_volume_list(struct store *st, const char *token_id, const char *search, const char *cursor,
+                          unsigned limit, char ret_next[STORE_ID_MAX])
 {
         return list_page(st,
                          "SELECT " VOLUME_COLS " FROM volumes WHERE (?1 IS NULL OR token_id = ?1)"
@@ -268,12 +256,11 @@ json_t *store_volume_list(struct store *st, const char *token_id, const char *se
                          token_id, search, cursor, limit, ret_next, volume_row_json);
 }
 
-json_t *store_snapshot_list(struct store *st, const char *token_id, const char *search,
-                            const char *cursor, unsigned limit, char ret_next[STORE_ID_MAX])
+json_t *store_snapshot_list(struct store *st, const char *token_id, const char *search, const char *cursor,
+                            unsigned limit, char ret_next[STORE_ID_MAX])
 {
         return list_page(st,
-                         "SELECT " SNAPSHOT_COLS
-                         " FROM snapshots WHERE (?1 IS NULL OR token_id = ?1)"
+                         "SELECT " SNAPSHOT_COLS " FROM snapshots WHERE (?1 IS NULL OR token_id = ?1)"
                          " AND (?2 IS NULL OR instr(slug, ?2) > 0 OR instr(id, ?2) > 0) AND id > ?3"
                          " ORDER BY id LIMIT ?4",
                          token_id, search, cursor, limit, ret_next, snapshot_row_json);
@@ -294,24 +281,20 @@ json_t *store_volume_json(struct store *st, const struct store_volume *v)
                 allocated = (uint64_t)sb.st_blocks * 512;
         if (v->base_snapshot[0])
                 base_json = json_pack("{s:s,s:s}", "id", v->base_snapshot, "slug",
-                                      store_snapshot_get(st, NULL, v->base_snapshot, &base) == 0
-                                          ? base.slug
-                                          : v->base_snapshot);
-        return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:b,s:o}", "id", v->id, "slug", v->slug,
-                         "region", v->region, "capacity", (json_int_t)v->capacity,
-                         "estimated_allocated_size", (json_int_t)allocated,
-                         "estimated_flattened_size", (json_int_t)v->capacity, "is_bootable",
-                         v->bootable, "base_snapshot", base_json);
+                                      store_snapshot_get(st, NULL, v->base_snapshot, &base) == 0 ? base.slug
+                                                                                                 : v->base_snapshot);
+        return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:b,s:o}", "id", v->id, "slug", v->slug, "region", v->region,
+                         "capacity", (json_int_t)v->capacity, "estimated_allocated_size", (json_int_t)allocated,
+                         "estimated_flattened_size", (json_int_t)v->capacity, "is_bootable", v->bootable,
+                         "base_snapshot", base_json);
 }
 
 json_t *store_snapshot_json(const struct store_snapshot *s)
 {
-        json_t *vol = s->volume_id[0]
-                          ? json_pack("{s:s,s:s}", "id", s->volume_id, "slug", s->volume_slug)
-                          : json_null();
+        json_t *vol = s->volume_id[0] ? json_pack("{s:s,s:s}", "id", s->volume_id, "slug", s->volume_slug)
+                                      : json_null();
 
-        return json_pack("{s:s,s:s,s:s,s:I,s:I,s:b,s:o}", "id", s->id, "slug", s->slug, "region",
-                         s->region, "allocated_size", (json_int_t)s->allocated_size,
-                         "flattened_size", (json_int_t)s->flattened_size, "is_bootable",
-                         s->bootable, "volume", vol);
+        return json_pack("{s:s,s:s,s:s,s:I,s:I,s:b,s:o}", "id", s->id, "slug", s->slug, "region", s->region,
+                         "allocated_size", (json_int_t)s->allocated_size, "flattened_size",
+                         (json_int_t)s->flattened_size, "is_bootable", s->bootable, "volume", vol);
 }
