@@ -34,8 +34,14 @@ test("a sandbox's fork bomb, memory bomb, disk filler and output flood leave a n
     }
     const before = abuseEvidence(abuser);
     const busy = stats(await latencies(neighbour, SAMPLES));
-    const after = abuseEvidence(abuser);
+    let after = abuseEvidence(abuser);
     const ratio = busy.median / idle.median;
+    // the filler's bytes reach its disk when the kernel writes the page cache
+    // back (up to dirty_expire, 30 s): wait for that evidence after measuring
+    for (let i = 0; i < 450 && after.diskWritten === 0; i++) {
+      await sleep(100);
+      after = abuseEvidence(abuser);
+    }
     t.diagnostic(`neighbour sh\`true\` idle:        ${f(idle)} (${SAMPLES} samples)`);
     t.diagnostic(`neighbour sh\`true\` under abuse: ${f(busy)}`);
     t.diagnostic(`ratio: median ${ratio.toFixed(2)}, p99 ${(busy.p99 / idle.p99).toFixed(2)}`);
