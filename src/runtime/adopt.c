@@ -179,17 +179,10 @@ int rt_sandbox_adopt(const char *id, const struct rt_ident *ident, struct rt_san
 
         if (!rt_id_valid(id))
                 return al_error_setx(err, EINVAL, "invalid sandbox id '%s'", id);
-        sb = calloc(1, sizeof(*sb));
+        sb = rt_sandbox_alloc(id, err);
         if (!sb)
-                return al_error_set(err, ENOMEM, "allocate sandbox");
-        *sb = (struct rt_sandbox){ .pid = -1,
-                                   .pidfd = -1,
-                                   .chan_fd = -1,
-                                   .slot_fd = -1,
-                                   .mntns_fd = -1,
-                                   .adopted = true,
-                                   .door = { .netns_fd = -1, .listen_fd = -1, .dns_fd = -1 } };
-        snprintf(sb->id, sizeof(sb->id), "%s", id);
+                return -err->code;
+        sb->adopted = true;
         r = adopt(sb, ident, err);
         if (r < 0) {
                 al_error_wrap(err, "adopt sandbox %s", id);

@@ -66,6 +66,9 @@ struct rt_sandbox {
         struct rt_cgroup cg;
 };
 
+/* sandbox.c: a sandbox with every descriptor unset, or NULL with err set */
+struct rt_sandbox *rt_sandbox_alloc(const char *id, struct al_error *err);
+
 /* Error report from child to parent over the sync socket. */
 struct rt_sync_msg {
         int code; /* 0 = go / ok, else positive errno */

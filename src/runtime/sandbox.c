@@ -191,6 +191,24 @@ static int create_process(struct rt_sandbox *sb, const struct rt_config *cfg, st
         return 0;
 }
 
+struct rt_sandbox *rt_sandbox_alloc(const char *id, struct al_error *err)
+{
+        struct rt_sandbox *sb = calloc(1, sizeof(*sb));
+
+        if (!sb) {
+                al_error_set(err, ENOMEM, "allocate sandbox");
+                return NULL;
+        }
+        *sb = (struct rt_sandbox){ .pid = -1,
+                                   .pidfd = -1,
+                                   .chan_fd = -1,
+                                   .slot_fd = -1,
+                                   .mntns_fd = -1,
+                                   .door = { .netns_fd = -1, .listen_fd = -1, .dns_fd = -1 } };
+        snprintf(sb->id, sizeof(sb->id), "%s", id);
+        return sb;
+}
+
 int rt_sandbox_create(const struct rt_config *cfg, struct rt_sandbox **ret, struct al_error *err)
 {
         struct rt_child_args a = { .cfg = cfg, .userns_fd = -1 };
@@ -205,16 +223,9 @@ int rt_sandbox_create(const struct rt_config *cfg, struct rt_sandbox **ret, stru
                 r = prepare_staging(cfg, a.staging, sizeof(a.staging), err);
         if (r < 0)
                 return r;
-        sb = calloc(1, sizeof(*sb));
+        sb = rt_sandbox_alloc(cfg->id, err);
         if (!sb)
-                return al_error_set(err, ENOMEM, "allocate sandbox");
-        *sb = (struct rt_sandbox){ .pid = -1,
-                                   .pidfd = -1,
-                                   .chan_fd = -1,
-                                   .slot_fd = -1,
-                                   .mntns_fd = -1,
-                                   .door = { .netns_fd = -1, .listen_fd = -1, .dns_fd = -1 } };
-        memcpy(sb->id, cfg->id, sizeof(sb->id));
+                return -err->code;
 
         r = rt_slot_acquire(cfg->state_dir, &slot, &sb->slot_fd, err);
         if (r >= 0) {
